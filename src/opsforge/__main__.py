@@ -1,0 +1,3 @@
+from opsforge.cli.main import app
+
+app()

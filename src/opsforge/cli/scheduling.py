@@ -1,0 +1,7 @@
+"""``opsforge scheduling ...``"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="scheduling engine", no_args_is_help=True)

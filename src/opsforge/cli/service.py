@@ -1,0 +1,10 @@
+"""Service commands: serve, worker, db, users, keys, runs, audit, demo."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the service commands and sub-apps to the root app."""
+    _ = app

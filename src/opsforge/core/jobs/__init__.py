@@ -1,0 +1,1 @@
+"""Runs and the job runner (inline, local pool, Celery)."""

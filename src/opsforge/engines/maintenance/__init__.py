@@ -1,0 +1,1 @@
+"""Predictive maintenance (seed 002): not built yet."""

@@ -1,0 +1,1 @@
+"""LLM program optimization (seed 003): not built yet."""

@@ -1,0 +1,1 @@
+"""RAN coverage optimizer (seed 000)."""

@@ -1,0 +1,1 @@
+"""Job-shop scheduling: dispatch rules, CP-SAT, PPO policy (seed 004)."""

@@ -11,7 +11,7 @@ Engines list their kinds in ``opsforge/engines/<engine>/jobs.py`` as ``JOB_KINDS
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path

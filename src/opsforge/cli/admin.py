@@ -1,0 +1,10 @@
+"""Service commands (admin)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the root app."""
+    _ = app

@@ -1,0 +1,368 @@
+"""Validated parameters and the result of the RAN optimizer (seed 000).
+
+The operator configuration keeps seed 000's YAML shape ``features.<detector>.enabled/params``
+and seed 000's parameter names. Names that carry a unit get the unit as a suffix here
+(``min_cell_distance_m``); the seed's bare name stays accepted as an alias
+(``min_cell_distance``). Fractions are in [0, 1] (``0.1`` means 10 %).
+
+Every parameter is documented with its exact meaning in ``docs/engines/ran.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from opsforge.core.errors import ConfigError
+
+__all__ = [
+    "ConflictParams",
+    "ConflictsSection",
+    "CrossedFeederParams",
+    "CrossedFeedersSection",
+    "ImpactParams",
+    "ImpactSection",
+    "InterferenceParams",
+    "InterferenceSection",
+    "InterferenceZone",
+    "OvershooterParams",
+    "OvershootersSection",
+    "RanParams",
+    "RanResult",
+    "UndershooterParams",
+    "UndershootersSection",
+]
+
+_STRICT = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class _Params(BaseModel):
+    """Base of the parameter blocks: accepts seed 000's unit-less names as aliases."""
+
+    model_config = _STRICT
+    #: Seed name -> canonical name with a unit suffix.
+    seed_aliases: ClassVar[dict[str, str]] = {}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_seed_names(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            out = dict(data)
+            for seed_name, name in cls.seed_aliases.items():
+                if seed_name in out:
+                    if name in out:
+                        raise ValueError(f"give either {seed_name!r} or {name!r}, not both")
+                    out[name] = out.pop(seed_name)
+            return out
+        return data
+
+
+class OvershooterParams(_Params):
+    """Overshooting detection: a cell reaches far beyond its expected reach.
+
+    ``isd_m`` of a cell is the median distance from its site to the ``num_reference_sites``
+    nearest other sites. A bin is *beyond reach* for cell ``c`` when it lies farther than
+    ``R = min(min_cell_distance_m, reach_isd_factor * isd_m)`` from ``c``'s site and another
+    site is within ``neighbour_isd_factor * isd_m`` of it (the bin is inside a neighbour's own
+    area, not open land beyond the network border). An *overshooting bin* is a bin beyond reach
+    where ``c`` is best server. A cell is flagged by (a) enough overshooting bins carrying
+    ``edge_traffic_percent`` of its edge traffic, or (b) a far main-lobe RSRP surplus of at least
+    ``min_far_surplus_db`` while it is within ``competing_margin_db`` of the best in enough bins
+    beyond reach. "Enough" is the bin count explained at ``min_overshooting_cell_share``.
+    """
+
+    seed_aliases: ClassVar[dict[str, str]] = {"min_cell_distance": "min_cell_distance_m"}
+
+    #: Minimum overshooting traffic, as a share of the cell's *edge* traffic: eventCount of its
+    #: best-server bins farther than ``percent_max_distance`` x its max best-server distance
+    #: (overshooting bins always count as edge). [1]
+    edge_traffic_percent: float = Field(0.1, ge=0.0, le=1.0)
+    #: Cap of the expected reach ``R``: bins beyond this distance always count as beyond reach. [m]
+    min_cell_distance_m: float = Field(5000.0, gt=0.0)
+    #: Start of a cell's edge, as a share of its max best-server distance. [1]
+    percent_max_distance: float = Field(0.7, gt=0.0, le=1.0)
+    #: Number of overshooting bins that always suffices for a flag. [1]
+    min_overshooting_grids: int = Field(50, ge=1)
+    #: The bin count needed is ``min(min_overshooting_grids, min_overshooting_cell_share x median
+    #: best-server bins per cell of the network)``, so small-ISD networks are judged fairly. [1]
+    min_overshooting_cell_share: float = Field(0.25, gt=0.0)
+    #: Floor of the bin count needed. [1]
+    min_overshooting_grids_floor: int = Field(5, ge=1)
+    #: Expected reach as a multiple of the local inter-site distance. [1]
+    reach_isd_factor: float = Field(1.5, gt=0.0)
+    #: A bin is inside a neighbour's area when another site is within this multiple of ISD. [1]
+    neighbour_isd_factor: float = Field(0.7, gt=0.0)
+    #: Number of nearest other sites whose median distance is the local ISD (all detectors). [1]
+    num_reference_sites: int = Field(3, ge=1)
+    #: Rule (b): minimum RSRP surplus over the network's RSRP-vs-distance median in the far
+    #: main lobe (``surplus_ring_min_isd_ratio``..``surplus_ring_max_isd_ratio`` x ISD). [dB]
+    min_far_surplus_db: float = Field(12.0, gt=0.0)
+    surplus_ring_min_isd_ratio: float = Field(0.6, ge=0.0)
+    surplus_ring_max_isd_ratio: float = Field(1.5, gt=0.0)
+    #: Rule (b): a cell competes in a bin when within this of the bin's best RSRP. [dB]
+    competing_margin_db: float = Field(6.0, ge=0.0)
+
+
+class UndershooterParams(_Params):
+    """Undershooting detection: too much downtilt, confirmed by a measured shortfall.
+
+    *Predicted excess*: the 3GPP vertical pattern's loss, at the depression angle of a point
+    ``0.5 x ISD`` away, of the cell's effective tilt (electrical + mechanical) compared with
+    the median effective tilt of its neighbourhood (the ``neighbourhood_sites`` nearest sites,
+    its own included).
+
+    *Measured excess*: for every measured bin in the cell's main-lobe ring (within half the
+    horizontal beamwidth of its bearing, ``ring_min_isd_ratio``..``ring_max_isd_ratio`` x ISD)
+    the network median RSRP of such rows at the same normalised distance (0.05 ISD buckets) minus
+    the cell's RSRP there. Bins where the cell is not reported count with the weakest level
+    reported in the bin as an upper bound. The median over the far part of the ring
+    (``>= ring_split_isd_ratio`` x ISD) is the measured excess.
+
+    A cell is undershooting when the predicted excess is at least ``min_predicted_excess_db``,
+    the measured excess is at least ``min_excess_loss_db``, and its p90 best-server distance is
+    below ``max_reach_isd_ratio`` x ISD.
+    """
+
+    #: Flag only when p90 best-server distance / local ISD is below this. [1]
+    max_reach_isd_ratio: float = Field(0.6, gt=0.0)
+    #: Minimum measured excess loss in the far main lobe. [dB]
+    min_excess_loss_db: float = Field(3.0)
+    #: Minimum excess loss the antenna pattern predicts from the tilt difference. [dB]
+    min_predicted_excess_db: float = Field(6.0, gt=0.0)
+    #: Sites (own included) whose median effective tilt is the neighbourhood's tilt. [1]
+    neighbourhood_sites: int = Field(7, ge=1)
+    #: Inner and outer edge of the examined main-lobe ring, as multiples of the local ISD. [1]
+    ring_min_isd_ratio: float = Field(0.1, ge=0.0)
+    ring_max_isd_ratio: float = Field(0.7, gt=0.0)
+    #: Start of the far part of the ring, as a multiple of the local ISD. [1]
+    ring_split_isd_ratio: float = Field(0.3, gt=0.0)
+    #: Minimum number of main-lobe bins for a cell to be judged. [1]
+    min_undershooting_grids: int = Field(5, ge=1)
+    #: Target reach of the uptilt, as a multiple of the local ISD. [1]
+    target_reach_isd_ratio: float = Field(0.6, gt=0.0)
+
+
+class CrossedFeederParams(_Params):
+    """Crossed feeders: cells of one site whose measured direction matches a sister's bearing."""
+
+    seed_aliases: ClassVar[dict[str, str]] = {"min_angular_deviation": "min_angular_deviation_deg"}
+
+    #: A cell is off-azimuth when its observed azimuth is this far from its bearing. [deg]
+    min_angular_deviation_deg: float = Field(90.0, gt=0.0, le=180.0)
+    #: Share of the cell's measured bins, strongest RSRP first, that enter its observed azimuth
+    #: (traffic-weighted circular mean) besides the bins where it is best server. [1]
+    top_percent_threshold: float = Field(0.05, gt=0.0, le=1.0)
+    #: Bins closer than this to the site are left out of the azimuth estimate. [m]
+    min_distance_m: float = Field(200.0, ge=0.0)
+    #: Minimum number of bins in the azimuth estimate for a cell to be judged. [1]
+    min_bins: int = Field(3, ge=3)
+    #: A swap partner's bearing must match the observed azimuth within this. [deg]
+    match_tolerance_deg: float = Field(45.0, gt=0.0, le=90.0)
+
+
+class InterferenceParams(_Params):
+    """Interference zones: bins where many cells are received at about the same level."""
+
+    seed_aliases: ClassVar[dict[str, str]] = {"max_rsrp_diff": "max_rsrp_diff_db"}
+
+    #: A bin is interfered when at least this many cells are within ``max_rsrp_diff_db`` of its
+    #: best cell (the best cell included). [1]
+    min_filtered_cells_per_grid: int = Field(4, ge=2)
+    #: Level window below the bin's best RSRP. [dB]
+    max_rsrp_diff_db: float = Field(5.0, gt=0.0)
+    #: Neighbourhood radius on the geohash grid (Chebyshev rings). [bins]
+    k_ring: int = Field(3, ge=0, le=10)
+    #: An interfered bin is kept when at least this share of the measured bins in its k-ring
+    #: neighbourhood is interfered. [1]
+    perc_interference: float = Field(0.33, ge=0.0, le=1.0)
+    #: Zones (8-connected components of kept bins) smaller than this are dropped. [bins]
+    min_zone_grids: int = Field(5, ge=1)
+
+
+class ConflictParams(_Params):
+    """Rules that make the set of recommendations applicable in one cycle."""
+
+    #: Largest tilt change per cell per cycle. [deg]
+    max_tilt_step_deg: float = Field(2.0, gt=0.0)
+    #: Smallest tilt change worth proposing; smaller changes are dropped. [deg]
+    min_tilt_step_deg: float = Field(0.5, gt=0.0)
+    #: Most sectors changed per site per cycle (highest confidence kept). [1]
+    max_changed_sectors_per_site: int = Field(2, ge=1)
+    #: Default RET range when the GIS has none. [deg]
+    default_ret_min_deg: float = 0.0
+    default_ret_max_deg: float = 12.0
+    #: Two cells moving in opposite directions conflict when their shared bins are at least this
+    #: share of the smaller footprint. [1]
+    opposing_overlap_share: float = Field(0.2, ge=0.0, le=1.0)
+    #: ... and share at least this many bins. [1]
+    opposing_min_shared_bins: int = Field(5, ge=1)
+
+
+class ImpactParams(_Params):
+    """Re-scoring of tilt changes on the measured bins."""
+
+    #: A bin is covered when its best RSRP is at least this. [dBm]
+    coverage_rsrp_dbm: float = -110.0
+    #: Noise power per resource element added to the interference in SINR. [dBm]
+    noise_dbm: float = -125.0
+    #: Default horizontal / vertical half-power beamwidths when the GIS has none. [deg]
+    default_hbw_deg: float = Field(65.0, gt=0.0)
+    default_vbw_deg: float = Field(10.0, gt=0.0)
+
+
+class _Section(BaseModel):
+    model_config = _STRICT
+    enabled: bool = True
+
+
+class OvershootersSection(_Section):
+    params: OvershooterParams = OvershooterParams()
+
+
+class UndershootersSection(_Section):
+    params: UndershooterParams = UndershooterParams()
+
+
+class CrossedFeedersSection(_Section):
+    params: CrossedFeederParams = CrossedFeederParams()
+
+
+class InterferenceSection(_Section):
+    params: InterferenceParams = InterferenceParams()
+
+
+class ConflictsSection(_Section):
+    params: ConflictParams = ConflictParams()
+
+
+class ImpactSection(_Section):
+    params: ImpactParams = ImpactParams()
+
+
+class RanParams(BaseModel):
+    """All parameters of :func:`opsforge.engines.ran.recommend`, one section per detector."""
+
+    model_config = _STRICT
+
+    overshooters: OvershootersSection = OvershootersSection()
+    undershooters: UndershootersSection = UndershootersSection()
+    crossed_feeders: CrossedFeedersSection = CrossedFeedersSection()
+    interference: InterferenceSection = InterferenceSection()
+    conflicts: ConflictsSection = ConflictsSection()
+    impact: ImpactSection = ImpactSection()
+
+    @classmethod
+    def from_operator_config(cls, config: Mapping[str, Any]) -> RanParams:
+        """Build parameters from an operator file's mapping.
+
+        Parameters
+        ----------
+        config
+            Either the whole operator mapping (with a ``features`` key) or the ``features``
+            mapping itself: ``{detector: {enabled: bool, params: {...}}}``. Detectors left out
+            keep their defaults; unknown keys are rejected.
+
+        Raises
+        ------
+        ConfigError
+            When a key is unknown or a value is out of range; the message names the key.
+        """
+        features = config.get("features", config)
+        if not isinstance(features, Mapping):
+            raise ConfigError(
+                f"expected 'features' to be a mapping of detectors, got {type(features).__name__}",
+                key="features",
+            )
+        try:
+            return cls.model_validate(dict(features))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(part) for part in first["loc"])
+            raise ConfigError(
+                f"invalid RAN parameter features.{loc}: {first['msg']} (got {first.get('input')!r})",
+                key=f"features.{loc}",
+            ) from exc
+
+
+class InterferenceZone(BaseModel):
+    """One connected interference zone on the geohash grid."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    zone_id: int
+    #: Closed ring (first point repeated last), (lon, lat) order. [deg]
+    polygon_lonlat: list[tuple[float, float]]
+    cell_ids: list[int]
+    num_grids: int
+    #: Sum of eventCount over the zone's bins (best-server rows). [1]
+    traffic: int
+    centroid_lon_deg: float
+    centroid_lat_deg: float
+
+
+@dataclass(frozen=True)
+class RanResult:
+    """Output of :func:`opsforge.engines.ran.recommend`; the columns are in ``docs/engines/ran.md``."""
+
+    recommendations: pl.DataFrame
+    interference_grids: pl.DataFrame
+    interference_zones: list[InterferenceZone]
+    conflicts: pl.DataFrame
+    coverage: pl.DataFrame
+    cell_stats: pl.DataFrame
+    summary: dict[str, int | float] = field(default_factory=dict)
+
+
+#: Column schemas of the result frames (used to build empty frames with the right types).
+RECOMMENDATION_SCHEMA: dict[str, pl.DataType] = {
+    "cell_id": pl.Int64(),
+    "cell_name": pl.Utf8(),
+    "site_id": pl.Utf8(),
+    "issue": pl.Utf8(),
+    "action": pl.Utf8(),
+    "tilt_change_deg": pl.Float64(),
+    "current_tilt_e_deg": pl.Float64(),
+    "proposed_tilt_e_deg": pl.Float64(),
+    "swap_with": pl.Utf8(),
+    "permutation": pl.Utf8(),
+    "confidence": pl.Float64(),
+    "impact_bins_gained": pl.Int64(),
+    "impact_bins_lost": pl.Int64(),
+    "impact_traffic_gained": pl.Int64(),
+    "impact_traffic_lost": pl.Int64(),
+    "impact_coverage_change_pct": pl.Float64(),
+    "impact_sinr_change_db": pl.Float64(),
+    "impact_throughput_change_pct": pl.Float64(),
+    "reason": pl.Utf8(),
+    "evidence_json": pl.Utf8(),
+}
+INTERFERENCE_GRID_SCHEMA: dict[str, pl.DataType] = {
+    "zone_id": pl.Int64(),
+    "grid": pl.Utf8(),
+    "num_cells": pl.Int64(),
+    "cells": pl.Utf8(),
+}
+CONFLICT_SCHEMA: dict[str, pl.DataType] = {
+    "cell_id": pl.Int64(),
+    "issue": pl.Utf8(),
+    "action": pl.Utf8(),
+    "resolution": pl.Utf8(),
+    "reason": pl.Utf8(),
+}
+COVERAGE_SCHEMA: dict[str, pl.DataType] = {
+    "grid": pl.Utf8(),
+    "cell_id": pl.Int64(),
+    "rsrp_before_dbm": pl.Float64(),
+    "rsrp_after_dbm": pl.Float64(),
+}
+CELL_STATS_SCHEMA: dict[str, pl.DataType] = {
+    "cell_id": pl.Int64(),
+    "num_bins": pl.Int64(),
+    "max_distance_m": pl.Float64(),
+    "p95_distance_m": pl.Float64(),
+    "traffic": pl.Int64(),
+}

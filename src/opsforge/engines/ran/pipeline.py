@@ -1,0 +1,165 @@
+"""The RAN optimizer's single entry point: :func:`recommend` (pure)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from opsforge.core.kinds import ProgressCallback
+from opsforge.core.logging import get_logger
+from opsforge.engines.ran.cellstats import cell_stats, footprint
+from opsforge.engines.ran.conflicts import resolve_conflicts
+from opsforge.engines.ran.feeders import detect_crossed_feeders
+from opsforge.engines.ran.findings import empty_findings
+from opsforge.engines.ran.impact import IMPACT_COLUMNS, score_impact
+from opsforge.engines.ran.interference import detect_interference
+from opsforge.engines.ran.model import (
+    CONFLICT_SCHEMA,
+    COVERAGE_SCHEMA,
+    INTERFERENCE_GRID_SCHEMA,
+    RECOMMENDATION_SCHEMA,
+    InterferenceZone,
+    RanParams,
+    RanResult,
+)
+from opsforge.engines.ran.overshoot import detect_overshooters
+from opsforge.engines.ran.prepare import prepare
+from opsforge.engines.ran.undershoot import detect_undershooters
+
+__all__ = ["recommend"]
+
+log = get_logger(__name__)
+
+
+def _noop(fraction: float, message: str = "") -> None:
+    return None
+
+
+def recommend(
+    grid: pl.DataFrame,
+    gis: pl.DataFrame,
+    params: RanParams,
+    progress: ProgressCallback | None = None,
+) -> RanResult:
+    """Detect over/undershooters, crossed feeders and interference zones; advise actions.
+
+    Parameters
+    ----------
+    grid
+        Canonical grid frame: ``grid`` (geohash-7), ``cell_id``, ``rsrp_dbm`` [dBm],
+        ``rsrq_db``, ``sinr_db`` [dB] (optional), ``event_count``; one row per (grid, cell).
+    gis
+        Canonical GIS frame: ``cell_id``, ``cell_name``, ``site_id``, ``lat_deg``, ``lon_deg``,
+        ``bearing_deg``, ``tilt_e_deg``, ``tilt_m_deg`` [deg], ``height_m`` [m], optional
+        ``band``, ``earfcn``, ``hbw_deg``, ``vbw_deg``, ``ret_min_deg``, ``ret_max_deg``,
+        ``environment``.
+    params
+        Detector, conflict and impact parameters.
+    progress
+        Called with (fraction, message) after each stage.
+
+    Returns
+    -------
+    RanResult
+        Recommendations (one action per cell), interference bins and zones, conflicts, per-bin
+        coverage before/after, per-cell statistics and a summary of counts.
+
+    Raises
+    ------
+    DataQualityError
+        When a frame lacks a required column, has a wrong type or no grid row matches the GIS.
+    """
+    report = progress or _noop
+    prep = prepare(grid, gis, params)
+    report(0.15, "prepared bins and cells")
+    fp = footprint(prep)
+    parts = [empty_findings()]
+    if params.crossed_feeders.enabled:
+        parts.append(detect_crossed_feeders(prep, params.crossed_feeders.params))
+    report(0.3, "crossed feeders checked")
+    if params.overshooters.enabled:
+        parts.append(detect_overshooters(prep, fp, params.overshooters.params))
+    report(0.45, "overshooters checked")
+    if params.undershooters.enabled:
+        parts.append(detect_undershooters(prep, fp, params.undershooters.params))
+    report(0.6, "undershooters checked")
+    zones: list[InterferenceZone] = []
+    igrids = pl.DataFrame(schema=INTERFERENCE_GRID_SCHEMA)
+    if params.interference.enabled:
+        igrids, zones = detect_interference(prep, params.interference.params)
+    report(0.75, "interference zones found")
+    findings = pl.concat(parts)
+    cp = params.conflicts.params
+    if not params.conflicts.enabled:
+        cp = cp.model_copy(
+            update={
+                "max_tilt_step_deg": 1e9,
+                "max_changed_sectors_per_site": 10**9,
+                "opposing_overlap_share": 2.0,
+            }
+        )
+    kept, conflicts = resolve_conflicts(prep, findings, cp)
+    report(0.85, "conflicts resolved")
+    tilt = kept.filter(pl.col("action").is_in(["downtilt", "uptilt"]))
+    if params.impact.enabled:
+        impact, coverage = score_impact(
+            prep, tilt.select("cell_idx", "tilt_change_deg"), params.impact.params
+        )
+    else:
+        impact, coverage = (
+            pl.DataFrame(schema={"cell_idx": pl.Int64}),
+            pl.DataFrame(schema=COVERAGE_SCHEMA),
+        )
+    recs = _assemble(prep.gis, kept, impact)
+    ids = prep.gis.select("cell_idx", "cell_id")
+    conflicts_out = (
+        conflicts.join(ids, on="cell_idx", how="left")
+        .select(list(CONFLICT_SCHEMA))
+        .cast(CONFLICT_SCHEMA)  # type: ignore[arg-type]
+    )
+    summary: dict[str, int | float] = {
+        "num_cells": int(prep.gis.height),
+        "num_bins": int(prep.b_count.size),
+        "num_rows": int(prep.r_bin.size),
+        "num_overshooting": int((recs["issue"] == "overshooting").sum()),
+        "num_undershooting": int((recs["issue"] == "undershooting").sum()),
+        "num_crossed_feeder": int((recs["action"] == "swap_feeders").sum()),
+        "num_check_azimuth": int((recs["action"] == "check_azimuth").sum()),
+        "num_interference_zones": len(zones),
+        "num_interference_grids": int(igrids.height),
+        "num_conflicts": int(conflicts_out.height),
+        "num_findings": int(findings.height),
+    }
+    report(1.0, "done")
+    log.info("ran_recommend_finished", **summary)
+    return RanResult(
+        recommendations=recs,
+        interference_grids=igrids.cast(INTERFERENCE_GRID_SCHEMA),  # type: ignore[arg-type]
+        interference_zones=zones,
+        conflicts=conflicts_out,
+        coverage=coverage.cast(COVERAGE_SCHEMA),  # type: ignore[arg-type]
+        cell_stats=cell_stats(prep, fp),
+        summary=summary,
+    )
+
+
+def _assemble(gis: pl.DataFrame, kept: pl.DataFrame, impact: pl.DataFrame) -> pl.DataFrame:
+    info = gis.select("cell_idx", "cell_id", "cell_name", "site_id", "tilt_e_deg")
+    recs = kept.join(info, on="cell_idx", how="left").join(impact, on="cell_idx", how="left")
+    for col in IMPACT_COLUMNS:
+        if col not in recs.columns:
+            recs = recs.with_columns(pl.lit(None).alias(col))
+    is_tilt = pl.col("action").is_in(["downtilt", "uptilt"])
+    recs = recs.with_columns(
+        pl.when(is_tilt).then(pl.col("tilt_e_deg")).otherwise(None).alias("current_tilt_e_deg"),
+        pl.when(is_tilt)
+        .then(pl.col("tilt_e_deg") + pl.col("tilt_change_deg"))
+        .otherwise(None)
+        .alias("proposed_tilt_e_deg"),
+        pl.col("confidence").clip(0.0, 1.0),
+        *[pl.col(c).fill_null(0) for c in IMPACT_COLUMNS],
+    )
+    recs = recs.select(list(RECOMMENDATION_SCHEMA)).cast(RECOMMENDATION_SCHEMA)  # type: ignore[arg-type]
+    order = pl.col("issue").replace_strict(
+        {"crossed_feeder": 0, "overshooting": 1, "undershooting": 2}, default=3
+    )
+    return recs.sort([order, pl.col("confidence")], descending=[False, True])

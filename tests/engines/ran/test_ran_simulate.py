@@ -1,0 +1,58 @@
+"""The synthetic network generator."""
+
+from __future__ import annotations
+
+import polars as pl
+from polars.testing import assert_frame_equal
+
+from opsforge.engines.ran import SimulationConfig, simulate_network
+
+SMALL = SimulationConfig(num_sites=25)
+
+
+def test_same_seed_same_network_and_schema() -> None:
+    a = simulate_network(SMALL, seed=3)
+    b = simulate_network(SMALL, seed=3)
+    assert_frame_equal(a.grid, b.grid)
+    assert a.truth == b.truth
+    assert a.grid.schema == pl.Schema(
+        {
+            "grid": pl.Utf8,
+            "cell_id": pl.Int64,
+            "rsrp_dbm": pl.Float64,
+            "rsrq_db": pl.Float64,
+            "sinr_db": pl.Float64,
+            "event_count": pl.Int64,
+        }
+    )
+    assert a.gis.height == 75
+    assert a.grid["rsrp_dbm"].min() >= SMALL.noise_floor_dbm  # type: ignore[operator]
+    assert a.grid.group_by("grid").len()["len"].max() <= SMALL.max_cells_per_bin  # type: ignore[operator]
+    assert a.grid["event_count"].min() >= 1  # type: ignore[operator]
+    assert not a.grid.select("grid", "cell_id").is_duplicated().any()
+
+
+def test_truth_groups_lie_within_one_site_and_faults_are_disjoint() -> None:
+    net = simulate_network(SimulationConfig(num_sites=60, azimuth_error_fraction=0.02), seed=5)
+    site = dict(zip(net.gis["cell_id"].to_list(), net.gis["site_id"].to_list(), strict=True))
+    t = net.truth
+    assert t.overshooters
+    assert t.undershooters
+    assert t.crossed_feeders
+    assert t.interference_grids
+    assert {len(g) for g in t.crossed_feeders} == {2, 3}
+    for group in t.crossed_feeders:
+        assert len({site[c] for c in group}) == 1
+    crossed = {c for g in t.crossed_feeders for c in g}
+    assert not (t.overshooters & t.undershooters)
+    assert not ((t.overshooters | t.undershooters | t.azimuth_errors) & crossed)
+    assert t.interference_grids <= set(net.grid["grid"].to_list())
+
+
+def test_faultless_network_has_empty_truth() -> None:
+    t = simulate_network(SMALL.faultless(), seed=1).truth
+    assert not (t.overshooters)
+    assert not (t.undershooters)
+    assert not (t.crossed_feeders)
+    assert not (t.interference_grids)
+    assert not (t.azimuth_errors)

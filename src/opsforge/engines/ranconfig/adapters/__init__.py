@@ -1,0 +1,1 @@
+"""Executors behind :class:`opsforge.engines.ranconfig.executor.CommandExecutor`."""

@@ -1,0 +1,318 @@
+"""The RAN optimizer's endpoints, at seed 000's paths.
+
+- ``POST /api/v1/recommendations/run``: multipart upload of ``grid`` and ``gis`` files (or ids
+  of artifacts uploaded with earlier runs of the same tenant: ``grid_artifact_id``,
+  ``gis_artifact_id``), ``operator``/``region`` (used as the operator config when ``params``
+  has none) and ``params`` (JSON of ``ran.recommend``'s request). Submits a ``ran.recommend``
+  run (202).
+- ``GET /api/v1/recommendations/{run_id}/status`` and ``/results`` (rows of the run's
+  ``recommendations.json``, paginated by cursor).
+- ``GET /api/v1/cells/{cell_id}/recommendations``: the cell's history across the tenant's runs.
+
+Proposals: the first time the results of a succeeded run are read, each recommendation row
+becomes a review proposal (engine ``ran``, subject = cell id, kind = the issue, payload = the
+row) through :func:`ensure_proposals`. It is idempotent (serialised by
+a lock: a process lock, plus a PostgreSQL advisory lock across processes) and costs one
+count query on later reads.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import Path as PathParam
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select, text
+
+from opsforge.api.deps import AppState, Engineer, StateDep, Viewer
+from opsforge.api.errors import responses
+from opsforge.api.routes.runs import resolve_tenant, stage_artifact_inputs, submit_run
+from opsforge.core.errors import ConflictError, DataQualityError, InvalidInputError
+from opsforge.core.jobs.schemas import RunError, RunPublic, RunStatus
+from opsforge.core.reviews import ProposalPublic
+from opsforge.core.storage.models import Proposal
+
+__all__ = ["ensure_proposals", "router"]
+
+router = APIRouter(prefix="/api/v1", tags=["recommendations"])
+_RESULTS_FILE = "recommendations.json"
+_PROPOSAL_LOCK = threading.Lock()
+
+
+class RecommendationRunResponse(BaseModel):
+    run_id: str
+    status: RunStatus
+    created_at: datetime
+
+
+class RecommendationStatus(BaseModel):
+    run_id: str
+    status: RunStatus
+    progress_fraction: float = Field(description="Share of the work done. [1]")
+    progress_message: str
+    error: RunError | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    result: dict[str, Any] | None
+
+
+class RecommendationPage(BaseModel):
+    run_id: str
+    num_recommendations: int
+    items: list[dict[str, Any]]
+    next_cursor: str | None = None
+
+
+def _ran_run(state: AppState, run_id: str, tenant_ids: list[str] | None) -> RunPublic:
+    run = state.runs.get(run_id, tenant_ids=tenant_ids)
+    if (run.engine, run.kind) != ("ran", "recommend"):
+        raise InvalidInputError(
+            f"run {run_id} is a {run.engine}.{run.kind} run, not ran.recommend", run_id=run_id
+        )
+    return run
+
+
+def _save_upload(upload: UploadFile, folder: Path, name: str) -> Path:
+    filename = Path(upload.filename or name).name or name
+    target = folder / name / filename
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with target.open("wb") as out:
+        shutil.copyfileobj(upload.file, out, 1024 * 1024)
+    return target
+
+
+@router.post(
+    "/recommendations/run",
+    response_model=RecommendationRunResponse,
+    status_code=202,
+    summary="Start a RAN recommendation run",
+    responses=responses(401, 403, 404, 413, 422, 429),
+)
+def run_recommendations(
+    request: Request,
+    state: StateDep,
+    principal: Engineer,
+    grid: Annotated[UploadFile | None, File(description="Grid measurements (CSV/Parquet).")] = None,
+    gis: Annotated[UploadFile | None, File(description="Cell inventory (CSV).")] = None,
+    grid_artifact_id: Annotated[str | None, Form(max_length=36)] = None,
+    gis_artifact_id: Annotated[str | None, Form(max_length=36)] = None,
+    operator: Annotated[str | None, Form(max_length=100)] = None,
+    region: Annotated[str | None, Form(max_length=100)] = None,
+    params: Annotated[str, Form(max_length=1_000_000, description="JSON request.")] = "{}",
+    tenant: Annotated[str | None, Form(max_length=64)] = None,
+) -> RecommendationRunResponse:
+    """Upload (or reference) grid and GIS files and queue ``ran.recommend`` (202)."""
+    try:
+        request_params = json.loads(params)
+    except json.JSONDecodeError as exc:
+        raise InvalidInputError(f"params is not valid JSON: {exc.msg}", field="params") from exc
+    if not isinstance(request_params, dict):
+        raise InvalidInputError("params must be a JSON object", field="params")
+    if operator and region and "operator_config" not in request_params:
+        request_params["operator_config"] = {"operator": operator, "region": region}
+    chosen = resolve_tenant(principal, tenant)
+    request.state.audit_tenant = chosen
+    references = {k: v for k, v in (("grid", grid_artifact_id), ("gis", gis_artifact_id)) if v}
+    uploads = {k: v for k, v in (("grid", grid), ("gis", gis)) if v is not None}
+    for name in ("grid", "gis"):
+        if (name in references) == (name in uploads):
+            raise InvalidInputError(
+                f"give exactly one of the file {name!r} or {name}_artifact_id", field=name
+            )
+    with ExitStack() as stack:
+        inputs = stage_artifact_inputs(state, references, chosen, stack)
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="opsforge-up-")))
+        for name, upload in uploads.items():
+            inputs[name] = _save_upload(upload, folder, name)
+        run = submit_run(
+            state,
+            principal,
+            engine="ran",
+            kind="recommend",
+            tenant=chosen,
+            params=request_params,
+            inputs=inputs,
+        )
+    request.state.audit_target = f"run={run.id}"
+    return RecommendationRunResponse(run_id=run.id, status=run.status, created_at=run.created_at)
+
+
+@router.get(
+    "/recommendations/{run_id}/status",
+    response_model=RecommendationStatus,
+    summary="Status of a recommendation run",
+    responses=responses(401, 403, 404, 422, 429),
+)
+def recommendation_status(run_id: str, state: StateDep, principal: Viewer) -> RecommendationStatus:
+    """Status, progress and, once finished, the run's summary."""
+    run = _ran_run(state, run_id, principal.tenant_ids("viewer"))
+    return RecommendationStatus(
+        run_id=run.id,
+        status=run.status,
+        progress_fraction=run.progress_fraction,
+        progress_message=run.progress_message,
+        error=run.error,
+        created_at=run.created_at,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        result=run.result,
+    )
+
+
+def read_recommendation_rows(state: AppState, run: RunPublic) -> list[dict[str, Any]]:
+    """Rows of the run's ``recommendations.json`` output.
+
+    Raises
+    ------
+    ConflictError
+        The run has not succeeded (yet) or wrote no recommendations file.
+    DataQualityError
+        The file is not the expected JSON document.
+    """
+    if run.status != RunStatus.SUCCEEDED:
+        raise ConflictError(
+            f"run {run.id} is {run.status.value}; results exist once it succeeded",
+            run_id=run.id,
+            status=run.status.value,
+        )
+    artifacts = state.runs.list_artifacts(run.id, tenant_ids=[run.tenant_id])
+    match = [a for a in artifacts if a.role.value == "output" and a.name == _RESULTS_FILE]
+    if not match:
+        raise ConflictError(f"run {run.id} wrote no {_RESULTS_FILE}", run_id=run.id)
+    _, handle = state.runs.open_artifact(run.id, match[0].id, tenant_ids=[run.tenant_id])
+    with handle:
+        try:
+            doc = json.loads(handle.read())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise DataQualityError(f"{_RESULTS_FILE} of run {run.id} is not JSON: {exc}") from exc
+    rows = doc.get("recommendations") if isinstance(doc, dict) else doc
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise DataQualityError(
+            f"{_RESULTS_FILE} of run {run.id}: expected a list of objects under 'recommendations'"
+        )
+    return rows
+
+
+def _count_proposals(state: AppState, run_id: str) -> int:
+    with state.database.session() as session:
+        return int(session.scalar(select(func.count()).where(Proposal.run_id == run_id)) or 0)
+
+
+@contextmanager
+def _run_lock(state: AppState, run_id: str) -> Iterator[None]:
+    """Serialise proposal creation for a run: a process lock, plus a PostgreSQL advisory lock
+    so several API processes on one PostgreSQL database cannot both create them."""
+    with _PROPOSAL_LOCK:
+        if state.database.dialect != "postgresql":
+            yield
+            return
+        key = int.from_bytes(hashlib.sha256(run_id.encode()).digest()[:8], "big", signed=True)
+        with state.database.engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                conn.commit()
+
+
+def ensure_proposals(state: AppState, run: RunPublic, rows: list[dict[str, Any]]) -> int:
+    """Create one review proposal per recommendation row, once per run; returns how many exist.
+
+    Engine ``ran``, subject = the row's ``cell_id``, kind = its ``issue``, payload = the row.
+    """
+    if not rows or _count_proposals(state, run.id):
+        return _count_proposals(state, run.id)
+    with _run_lock(state, run.id):
+        if _count_proposals(state, run.id):
+            return _count_proposals(state, run.id)
+        for row in rows:
+            state.reviews.propose(
+                run.id,
+                run.tenant_id,
+                "ran",
+                str(row.get("cell_id", "")),
+                str(row.get("issue") or "recommendation"),
+                row,
+                actor=f"run:{run.id}",
+                reason="recommended by the RAN optimizer",
+            )
+    return len(rows)
+
+
+def _decode_offset(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    try:
+        value = int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"invalid cursor {cursor[:40]!r}", field="cursor") from exc
+    if value < 0:
+        raise InvalidInputError(f"invalid cursor {cursor[:40]!r}", field="cursor")
+    return value
+
+
+def _encode_offset(offset: int) -> str:
+    return base64.urlsafe_b64encode(str(offset).encode()).decode().rstrip("=")
+
+
+@router.get(
+    "/recommendations/{run_id}/results",
+    response_model=RecommendationPage,
+    summary="Recommendations of a finished run (paginated)",
+    responses=responses(401, 403, 404, 409, 422, 429),
+)
+def recommendation_results(
+    run_id: str,
+    state: StateDep,
+    principal: Viewer,
+    cursor: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> RecommendationPage:
+    """Rows of ``recommendations.json``; also files them as review proposals on first read."""
+    run = _ran_run(state, run_id, principal.tenant_ids("viewer"))
+    rows = read_recommendation_rows(state, run)
+    ensure_proposals(state, run, rows)
+    offset = _decode_offset(cursor)
+    page = rows[offset : offset + limit]
+    more = offset + limit < len(rows)
+    return RecommendationPage(
+        run_id=run.id,
+        num_recommendations=len(rows),
+        items=page,
+        next_cursor=_encode_offset(offset + limit) if more else None,
+    )
+
+
+@router.get(
+    "/cells/{cell_id}/recommendations",
+    response_model=list[ProposalPublic],
+    summary="A cell's recommendation history across runs",
+    responses=responses(401, 403, 422, 429),
+)
+def cell_recommendations(
+    cell_id: Annotated[str, PathParam(max_length=200)],
+    state: StateDep,
+    principal: Viewer,
+    tenant: Annotated[str | None, Query(max_length=64)] = None,
+) -> list[ProposalPublic]:
+    """Proposals of engine ``ran`` for this cell in the caller's tenants, newest first."""
+    visible = principal.tenant_ids("viewer")
+    if tenant is not None:
+        visible = [tenant] if visible is None or tenant in visible else []
+    if visible is not None and not visible:
+        return []
+    return state.reviews.list_for_subject(visible, "ran", cell_id)

@@ -20,6 +20,29 @@ __all__ = ["bind_context", "configure_logging", "get_logger"]
 _configured = False
 
 
+class _StderrLogger:
+    """Writes each rendered event to the *current* ``sys.stderr``.
+
+    ``structlog.PrintLoggerFactory(file=sys.stderr)`` keeps the stream it saw at configuration;
+    when that stream is swapped and closed (pytest's capture, daemonised workers) every later
+    event would fail with "I/O operation on closed file".
+    """
+
+    def msg(self, message: str) -> None:
+        stream = sys.stderr
+        try:
+            stream.write(message + "\n")
+            stream.flush()
+        except ValueError:  # closed stream at interpreter shutdown: drop, never crash the caller
+            pass
+
+    log = debug = info = warning = warn = error = critical = exception = fatal = failure = msg
+
+
+def _logger_factory(*_args: Any) -> _StderrLogger:
+    return _StderrLogger()
+
+
 def configure_logging(level: str = "INFO", json: bool | None = None) -> None:
     """Configure structlog and the stdlib root logger (idempotent).
 
@@ -45,7 +68,7 @@ def configure_logging(level: str = "INFO", json: bool | None = None) -> None:
     structlog.configure(
         processors=[*shared, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_logger_factory,
         cache_logger_on_first_use=False,
     )
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")

@@ -125,7 +125,7 @@ def test_lost_attempt_never_completes_and_leaves_no_outputs(
         engine="selftest",
         kind="sleep",
         tenant_id=tenant_id,
-        params={"steps": 10, "step_s": 0.05},
+        params={"steps": 40, "step_s": 0.05},  # 2 s: still running when reaped, even under load
         created_by="a",
     )
     # Attempt 1 never heartbeats within the test (60 s interval): it looks dead.

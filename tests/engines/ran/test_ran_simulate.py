@@ -56,3 +56,18 @@ def test_faultless_network_has_empty_truth() -> None:
     assert not (t.crossed_feeders)
     assert not (t.interference_grids)
     assert not (t.azimuth_errors)
+
+
+def test_sinr_is_reportable_and_realistic() -> None:
+    net = simulate_network(SimulationConfig(num_sites=30).faultless(), seed=5)
+    sinr = net.grid["sinr_db"]
+    assert sinr.null_count() == 0
+    assert float(sinr.min()) >= -20.0  # type: ignore[arg-type]
+    assert float(sinr.max()) <= 40.0  # type: ignore[arg-type]
+    best = net.grid.sort("rsrp_dbm", descending=True).group_by("grid").first()["sinr_db"]
+    # loaded LTE macro network: serving-cell SINR mostly between about 0 and 20 dB
+    assert -3.0 < float(best.quantile(0.1)) < 5.0  # type: ignore[arg-type]
+    assert 2.0 < float(best.median()) < 12.0  # type: ignore[arg-type]
+    assert float(best.quantile(0.9)) < 30.0  # type: ignore[arg-type]
+    # weak non-serving cells sit at the reporting floor, but not a third of the rows any more
+    assert float((sinr <= -20.0).mean()) < 0.3  # type: ignore[arg-type]

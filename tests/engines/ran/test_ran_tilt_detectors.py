@@ -55,16 +55,29 @@ def test_injected_over_and_undershooters_are_found(seed: int) -> None:
     assert (under_f["tilt_change_deg"] < 0).all()
     for text in over_f["evidence_json"]:
         ev = json.loads(text)
-        if ev["rule"] == "best_server_beyond_reach":
-            assert ev["num_overshooting_bins"] >= ev["num_overshooting_bins_needed"]
-        else:
-            assert ev["rule"] == "far_surplus_and_competing"
+        assert ev["expected_reach_m"] == pytest.approx(1.5 * ev["isd_m"])  # no 5 km cap
+        if ev["evidence"] == "strong_far_lobe_surplus_and_competing":
             assert ev["num_competing_bins"] >= ev["num_overshooting_bins_needed"]
-            assert ev["far_main_lobe_surplus_db"] >= 12.0
-    assert ev["expected_reach_m"] <= 5000.0
-    ev = json.loads(under_f["evidence_json"][0])
-    assert ev["predicted_excess_db"] >= 6.0
-    assert ev["excess_loss_db"] >= 3.0
+            assert ev["far_lobe_surplus_db"] >= 12.0
+            continue
+        assert ev["num_overshooting_bins"] >= ev["num_overshooting_bins_needed"]
+        assert ev["overshooting_share_of_traffic"] >= 0.05
+        if ev["evidence"] == "dominance_surplus":
+            assert ev["dominance_surplus_db"] >= 9.0
+        elif ev["evidence"] == "far_lobe_surplus":
+            assert ev["far_lobe_surplus_db"] >= 3.0
+        else:
+            assert ev["evidence"] == "flatter_tilt_than_neighbourhood"
+            assert ev["predicted_far_gain_db"] >= 2.0
+    for text in under_f["evidence_json"]:
+        ev = json.loads(text)
+        assert ev["reach_isd_ratio"] < 0.5
+        if ev["tilt_recorded"]:
+            assert ev["predicted_excess_db"] >= 6.0
+            assert ev["excess_loss_db"] >= 3.0
+        else:
+            assert ev["excess_loss_db"] >= 12.0
+            assert ev["sibling_traffic_ratio"] <= 0.2
     for frame in (over_f, under_f):
         assert frame["confidence"].is_between(0.0, 1.0).all()
         assert frame["reason"].str.len_chars().min() > 40  # type: ignore[operator]
@@ -88,6 +101,10 @@ def test_thresholds_are_honoured() -> None:
     prep = prepare(net.grid, net.gis, strict)
     assert detect_overshooters(prep, footprint(prep), strict.overshooters.params).height == 0
     strict_u = RanParams.from_operator_config(
-        {"undershooters": {"params": {"min_predicted_excess_db": 99.0}}}
+        {
+            "undershooters": {
+                "params": {"min_predicted_excess_db": 99.0, "measured_only_excess_db": 99.0}
+            }
+        }
     )
     assert detect_undershooters(prep, footprint(prep), strict_u.undershooters.params).height == 0

@@ -2,10 +2,11 @@
 
 Rules, in order:
 
-1. **One action per cell.** A crossed-feeder finding (``swap_feeders`` or ``check_azimuth``)
-   beats a tilt finding on the same cell, and a swap drops tilt findings on every member of the
-   group: the measured footprint belongs to another antenna. Between two tilt findings the more
-   confident stays. (resolution ``dropped``)
+1. **One action per cell.** A ``swap_feeders`` finding beats a tilt finding on the same cell
+   (a swap drops tilt findings on every member of the group: the measured footprint belongs to
+   another antenna). A ``check_azimuth`` beats a tilt finding only when it is at least as
+   confident; otherwise the azimuth check is ``dropped`` and the tilt finding stays. Between two
+   tilt findings the more confident stays. (resolution ``dropped``)
 2. **Step limit.** A tilt change larger than ``max_tilt_step_deg`` is cut to it (``clipped``).
 3. **RET range.** The proposed electrical tilt is kept inside ``[ret_min_deg, ret_max_deg]``
    (GIS values, else the defaults); when less than ``min_tilt_step_deg`` of change remains the
@@ -50,7 +51,26 @@ def resolve_conflicts(
     is_tilt = pl.col("action").is_in(_TILT)
     feeder = findings.filter(~is_tilt)
     tilt = findings.filter(is_tilt)
-    # 1. one action per cell
+    # 1. one action per cell: a swap always wins; a check_azimuth only against a tilt finding
+    # that is not more confident than it (an uncertain azimuth must not hide a clear tilt fault)
+    tilt_conf = tilt.group_by("cell_idx").agg(pl.col("confidence").max().alias("_tilt_conf"))
+    feeder = feeder.join(tilt_conf, on="cell_idx", how="left")
+    weak_check = (pl.col("action") == "check_azimuth") & (
+        pl.col("_tilt_conf").fill_null(-1.0) > pl.col("confidence")
+    )
+    out.append(
+        _conflict(
+            feeder.filter(weak_check),
+            "dropped",
+            pl.format(
+                "a more confident tilt finding ({}) on this cell is kept; the azimuth check "
+                "({}) waits",
+                pl.col("_tilt_conf").round(2),
+                pl.col("confidence").round(2),
+            ),
+        )
+    )
+    feeder = feeder.filter(~weak_check).drop("_tilt_conf")
     blocked = set(feeder["cell_idx"].to_list())
     drop = tilt.filter(pl.col("cell_idx").is_in(list(blocked)))
     out.append(

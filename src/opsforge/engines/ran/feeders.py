@@ -2,23 +2,32 @@
 
 1. Observed azimuth of a cell: traffic-weighted circular mean of the directions (site -> bin) of
    the bins where it is best server plus its strongest rows (RSRP at or above the
-   ``1 - top_percent_threshold`` quantile of its measured rows), leaving out bins closer than ``min_distance_m`` to the
-   site (their direction is undefined at the bin size). At least ``min_bins`` rows are needed.
-   Its concentration is the mean resultant length ``R`` in [0, 1].
-2. A cell is *off-azimuth* when the observed azimuth differs from its GIS bearing by at least
-   ``min_angular_deviation_deg``.
-3. For each (site, band) with an off-azimuth cell, the assignment of observed azimuths to the
-   group's bearings with the least total angular error (Hungarian method) gives a permutation
-   ``sigma``: cell ``i``'s signal leaves through the antenna planned for cell ``sigma(i)``.
-4. Each cycle of ``sigma`` longer than one whose members deviate from their own bearings by at
-   least ``min_angular_deviation_deg`` on average (each by at least half of it) and each match
-   their new bearing within ``match_tolerance_deg`` is a crossed-feeder group (pair or
-   three-way): action ``swap_feeders``. An off-azimuth cell in no such cycle gets ``check_azimuth``: one
-   antenna pointing the wrong way is not a swap.
+   ``1 - top_percent_threshold`` quantile of its measured rows), leaving out bins closer than
+   ``min_distance_m`` to the site (their direction is undefined at the bin size). A cell with
+   fewer than ``min_bins`` such rows (a swapped cell often wins few bins) is estimated from all
+   its reported rows instead, trusted only with a concentration of at least
+   ``min_fallback_concentration`` (else the cell is unmeasured). Its concentration is the mean resultant length ``R`` in [0, 1].
+2. For each (site, band) where a cell deviates from its bearing by at least
+   ``check_azimuth_deviation_deg`` or by half the angle to its nearest sister bearing, the
+   assignment of observed azimuths to the group's bearings with the least total angular error
+   (Hungarian method) gives a permutation ``sigma``: cell ``i``'s signal leaves through the
+   antenna planned for cell ``sigma(i)``. Cells without any usable estimate enter with equal cost
+   for every bearing, so they take the bearing the others leave (inferred members).
+3. Each cycle of ``sigma`` longer than one is a crossed-feeder group (``swap_feeders``) when every
+   measured member's observed azimuth is within ``match_tolerance_deg`` of its new bearing and
+   closer to it than to its own by at least ``swap_margin_share`` x the angle between the two
+   bearings (relative to the site's own sector spacing, so 4-sector sites and uneven bearings
+   work), the two bearings being at least ``min_sector_separation_deg`` apart. A three-way or
+   longer cycle may hold one inferred member; a pair may not.
+4. A measured cell in no group and at least ``min(min_angular_deviation_deg,
+   check_azimuth_deviation_deg)`` off its bearing gets ``check_azimuth``: one antenna pointing the
+   wrong way is not a swap.
 
 ``permutation`` lists ``X->Y`` for each member: cell X's signal is radiated by the antenna
 planned for cell Y. Confidence = 0.3 support (rows used / 4 ``min_bins``) + 0.3 ``R`` + 0.4
-match quality (1 - worst match error / tolerance).
+match quality (1 - worst match error / tolerance); an inferred member gets half of the group's
+lowest measured confidence. For ``check_azimuth`` the quality is how far the deviation exceeds
+its threshold, relative to the remaining range up to 180 deg.
 """
 
 from __future__ import annotations
@@ -41,8 +50,24 @@ def _ang_diff(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDA
     return np.abs(np.mod(a - b + 180.0, 360.0) - 180.0)
 
 
+def _circular_mean(
+    prep: Prepared, use: npt.NDArray[np.bool_], n_cells: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    rad = np.deg2rad(prep.r_dir_deg[use])
+    w = prep.r_events[use].astype(np.float64)
+    cells = prep.r_cell[use]
+    ws = np.bincount(cells, weights=w * np.sin(rad), minlength=n_cells)
+    wc = np.bincount(cells, weights=w * np.cos(rad), minlength=n_cells)
+    wt = np.bincount(cells, weights=w, minlength=n_cells)
+    num = np.bincount(cells, minlength=n_cells).astype(np.int64)
+    azimuth = np.mod(np.rad2deg(np.arctan2(ws, wc)), 360.0)
+    conc = np.divide(np.hypot(ws, wc), wt, out=np.zeros(n_cells), where=wt > 0)
+    return azimuth, conc, num
+
+
 def observed_azimuths(prep: Prepared, p: CrossedFeederParams) -> pl.DataFrame:
-    """Per cell: ``cell_idx``, ``observed_azimuth_deg``, ``concentration``, ``num_rows_used``."""
+    """Per cell: ``cell_idx``, ``observed_azimuth_deg``, ``concentration``, ``num_rows_used``,
+    ``estimate`` (``strongest`` or ``all_rows``, see the module docstring)."""
     n_cells = prep.gis.height
     thr = (
         pl.DataFrame({"cell_idx": prep.r_cell, "rsrp": prep.r_rsrp})
@@ -51,31 +76,24 @@ def observed_azimuths(prep: Prepared, p: CrossedFeederParams) -> pl.DataFrame:
     )
     cell_thr = np.full(n_cells, np.inf)
     cell_thr[thr["cell_idx"].to_numpy()] = thr["thr"].to_numpy()
-    use = (prep.r_is_best | (prep.r_rsrp >= cell_thr[prep.r_cell])) & (
-        prep.r_dist_m >= p.min_distance_m
+    far = prep.r_dist_m >= p.min_distance_m
+    use = (prep.r_is_best | (prep.r_rsrp >= cell_thr[prep.r_cell])) & far
+    az, conc, num = _circular_mean(prep, use, n_cells)
+    az_all, conc_all, num_all = _circular_mean(prep, far, n_cells)
+    fallback = num < p.min_bins
+    return (
+        pl.DataFrame(
+            {
+                "cell_idx": np.arange(n_cells, dtype=np.int64),
+                "observed_azimuth_deg": np.where(fallback, az_all, az),
+                "concentration": np.where(fallback, conc_all, conc),
+                "num_rows_used": np.where(fallback, num_all, num),
+                "estimate": np.where(fallback, "all_rows", "strongest"),
+            }
+        )
+        .filter(pl.col("num_rows_used") > 0)
+        .sort("cell_idx")
     )
-    rad = np.deg2rad(prep.r_dir_deg[use])
-    w = prep.r_events[use].astype(np.float64)
-    cells = prep.r_cell[use]
-    ws = np.bincount(cells, weights=w * np.sin(rad), minlength=n_cells)
-    wc = np.bincount(cells, weights=w * np.cos(rad), minlength=n_cells)
-    wt = np.bincount(cells, weights=w, minlength=n_cells)
-    num = np.bincount(cells, minlength=n_cells)
-    agg = pl.DataFrame(
-        {
-            "cell_idx": np.arange(n_cells, dtype=np.int64),
-            "ws": ws,
-            "wc": wc,
-            "wt": wt,
-            "num_rows_used": num.astype(np.int64),
-        }
-    ).filter(pl.col("num_rows_used") > 0)
-    return agg.select(
-        "cell_idx",
-        (pl.arctan2("ws", "wc").degrees() % 360.0).alias("observed_azimuth_deg"),
-        ((pl.col("ws") ** 2 + pl.col("wc") ** 2).sqrt() / pl.col("wt")).alias("concentration"),
-        "num_rows_used",
-    ).sort("cell_idx")
 
 
 def _cycles(sigma: np.ndarray) -> list[list[int]]:
@@ -94,45 +112,83 @@ def _cycles(sigma: np.ndarray) -> list[list[int]]:
     return out
 
 
+def _nearest_sister_gap(brg: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    gap = _ang_diff(brg[:, None], brg[None, :])
+    np.fill_diagonal(gap, np.inf)
+    return np.asarray(gap.min(axis=1), dtype=np.float64) if brg.size > 1 else np.full(1, np.inf)
+
+
 def detect_crossed_feeders(prep: Prepared, p: CrossedFeederParams) -> pl.DataFrame:
     """Swap and check-azimuth findings (see module docstring)."""
     gis = prep.gis
-    az = observed_azimuths(prep, p).filter(pl.col("num_rows_used") >= p.min_bins)
+    az = observed_azimuths(prep, p)
     cells = gis.select("cell_idx", "cell_id", "site_idx", "band", "bearing_deg").join(
-        az, on="cell_idx", how="inner"
+        az, on="cell_idx", how="left"
     )
     cells = cells.with_columns(
         (
-            ((pl.col("observed_azimuth_deg") - pl.col("bearing_deg") + 180.0) % 360.0 - 180.0).abs()
-        ).alias("deviation_deg")
-    ).with_columns((pl.col("deviation_deg") >= p.min_angular_deviation_deg).alias("off"))
-    groups = cells.filter(pl.col("off").any().over("site_idx", "band"))
+            (pl.col("num_rows_used").fill_null(0) >= p.min_bins)
+            & (
+                (pl.col("estimate") == "strongest")
+                | (pl.col("concentration") >= p.min_fallback_concentration)
+            ).fill_null(False)
+        ).alias("measured"),
+        (((pl.col("observed_azimuth_deg") - pl.col("bearing_deg") + 180.0) % 360.0 - 180.0).abs())
+        .fill_null(0.0)
+        .alias("deviation_deg"),
+    )
+    check_thr = min(p.min_angular_deviation_deg, p.check_azimuth_deviation_deg)
+    cells = cells.with_columns(
+        (pl.col("measured") & (pl.col("deviation_deg") >= check_thr)).alias("off")
+    )
+    multi = cells.filter(pl.len().over("site_idx", "band") > 1)
     rows: list[dict[str, object]] = []
-    for (_, _), g in groups.group_by(["site_idx", "band"], maintain_order=True):
-        obs = g["observed_azimuth_deg"].to_numpy()
+    for (_, _), g in multi.group_by(["site_idx", "band"], maintain_order=True):
         brg = g["bearing_deg"].to_numpy()
+        measured = g["measured"].to_numpy()
+        dev = g["deviation_deg"].to_numpy()
+        off = g["off"].to_numpy()
+        near_gap = _nearest_sister_gap(brg)
+        suspicious = measured & (
+            (dev >= 0.5 * near_gap) & (near_gap >= p.min_sector_separation_deg)
+        )
+        if not (off.any() or suspicious.any()):
+            continue
+        obs = g["observed_azimuth_deg"].fill_null(0.0).to_numpy()
         ids = g["cell_id"].to_list()
-        cost = _ang_diff(obs[:, None], brg[None, :])
+        cost = np.where(measured[:, None], _ang_diff(obs[:, None], brg[None, :]), 90.0)
         row_ind, col_ind = linear_sum_assignment(cost)
         sigma = np.empty(len(ids), dtype=np.int64)
         sigma[row_ind] = col_ind
-        off = g["off"].to_numpy()
-        dev = g["deviation_deg"].to_numpy()
-        half = 0.5 * p.min_angular_deviation_deg
         err = cost[np.arange(len(ids)), sigma]
+        gap = _ang_diff(brg, brg[sigma])
+        passes = (
+            (err <= p.match_tolerance_deg)
+            & (gap >= p.min_sector_separation_deg)
+            & (dev - err >= p.swap_margin_share * gap)
+        )
         used: set[int] = set()
         for cyc in _cycles(sigma):
-            if len(cyc) < 2 or not all(
-                dev[i] >= half and err[i] <= p.match_tolerance_deg for i in cyc
-            ):
+            inferred = [i for i in cyc if not measured[i]]
+            known = [i for i in cyc if measured[i]]
+            if len(cyc) < 2 or not all(passes[i] for i in known):
                 continue
-            if float(np.mean(dev[cyc])) < p.min_angular_deviation_deg:
+            if inferred and (len(cyc) < 3 or len(inferred) > 1):
                 continue
             used.update(cyc)
             perm = ",".join(f"{ids[i]}->{ids[int(sigma[i])]}" for i in cyc)
-            quality = float(1.0 - err[cyc].max() / p.match_tolerance_deg)
+            quality = float(1.0 - err[known].max() / p.match_tolerance_deg)
+            group_rows = []
             for i in cyc:
-                rows.append(
+                how = (
+                    f"observed azimuth {obs[i]:.0f} deg is {dev[i]:.0f} deg off its bearing "
+                    f"{brg[i]:.0f} deg and matches the bearing {brg[int(sigma[i])]:.0f} deg of "
+                    f"cell {ids[int(sigma[i])]} within {err[i]:.0f} deg (bearings {gap[i]:.0f} deg "
+                    "apart)"
+                    if measured[i]
+                    else f"too few measured bins; inferred from the other {len(known)} members"
+                )
+                group_rows.append(
                     _row(
                         g,
                         i,
@@ -141,13 +197,16 @@ def detect_crossed_feeders(prep: Prepared, p: CrossedFeederParams) -> pl.DataFra
                         perm,
                         quality,
                         p,
-                        f"observed azimuth {obs[i]:.0f} deg is {g['deviation_deg'][i]:.0f} deg off "
-                        f"its bearing {brg[i]:.0f} deg and matches the bearing {brg[int(sigma[i])]:.0f} deg "
-                        f"of cell {ids[int(sigma[i])]} within {err[i]:.0f} deg; "
-                        f"{len(cyc)}-way feeder permutation {perm}.",
+                        f"{how}; {len(cyc)}-way feeder permutation {perm}.",
                         sigma_id=ids[int(sigma[i])],
                     )
                 )
+            confs = [float(str(r["confidence"])) for r in group_rows]
+            lowest = min(c for c, i in zip(confs, cyc, strict=True) if measured[i])
+            for r, i in zip(group_rows, cyc, strict=True):
+                if not measured[i]:
+                    r["confidence"] = 0.5 * lowest
+            rows.extend(group_rows)
         for i in (int(k) for k in np.flatnonzero(off)):
             if i in used:
                 continue
@@ -160,11 +219,28 @@ def detect_crossed_feeders(prep: Prepared, p: CrossedFeederParams) -> pl.DataFra
                     None,
                     0.0,
                     p,
-                    f"observed azimuth {obs[i]:.0f} deg is {g['deviation_deg'][i]:.0f} deg off its bearing "
+                    f"observed azimuth {obs[i]:.0f} deg is {dev[i]:.0f} deg off its bearing "
                     f"{brg[i]:.0f} deg with no sister cell to swap with; check the antenna azimuth.",
                     sigma_id=None,
                 )
             )
+    single = cells.filter((pl.len().over("site_idx", "band") == 1) & pl.col("off"))
+    for i in range(single.height):
+        rows.append(
+            _row(
+                single,
+                i,
+                "check_azimuth",
+                None,
+                None,
+                0.0,
+                p,
+                f"observed azimuth {single['observed_azimuth_deg'][i]:.0f} deg is "
+                f"{single['deviation_deg'][i]:.0f} deg off its bearing "
+                f"{single['bearing_deg'][i]:.0f} deg; check the antenna azimuth.",
+                sigma_id=None,
+            )
+        )
     if not rows:
         return empty_findings()
     return pl.DataFrame(rows, schema=empty_findings().schema).select(FINDING_COLUMNS)
@@ -181,19 +257,18 @@ def _row(
     reason: str,
     sigma_id: int | None,
 ) -> dict[str, object]:
-    conc = float(g["concentration"][i])
-    n_used = int(g["num_rows_used"][i])
+    conc = float(g["concentration"][i] or 0.0)
+    n_used = int(g["num_rows_used"][i] or 0)
     support = min(1.0, n_used / (4.0 * p.min_bins))
     if action == "check_azimuth":
         dev = float(g["deviation_deg"][i])
-        quality = min(
-            1.0,
-            (dev - p.min_angular_deviation_deg) / max(180.0 - p.min_angular_deviation_deg, 1e-9),
-        )
+        thr = min(p.min_angular_deviation_deg, p.check_azimuth_deviation_deg)
+        quality = min(1.0, (dev - thr) / max(180.0 - thr, 1e-9))
     conf = float(np.clip(0.3 * support + 0.3 * conc + 0.4 * quality, 0.0, 1.0))
     evidence = {
         "bearing_deg": round(float(g["bearing_deg"][i]), 1),
-        "observed_azimuth_deg": round(float(g["observed_azimuth_deg"][i]), 1),
+        "observed_azimuth_deg": round(float(g["observed_azimuth_deg"][i] or 0.0), 1),
+        "azimuth_estimate": g["estimate"][i],
         "deviation_deg": round(float(g["deviation_deg"][i]), 1),
         "concentration": round(conc, 3),
         "num_rows_used": n_used,

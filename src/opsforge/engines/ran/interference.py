@@ -1,7 +1,9 @@
 """Interference zones: clusters of bins where many cells arrive at about the same level.
 
 1. A bin is *interfered* when at least ``min_filtered_cells_per_grid`` cells (the best one
-   included) are within ``max_rsrp_diff_db`` of its best RSRP.
+   included) are within its window of its best RSRP: ``max_rsrp_diff_db``, widened when
+   ``noise_aware_window`` is on by ``noise_window_k x measurement_sigma_db / sqrt(eventCount)``
+   (the uncertainty of the bin's averaged levels; eventCount of the best row).
 2. An interfered bin is *kept* when, among the measured bins within Chebyshev distance
    ``k_ring`` on the geohash grid (itself included), the share of interfered bins is at least
    ``perc_interference``: isolated bins (shadowing noise) are dropped, coherent areas stay.
@@ -48,7 +50,11 @@ def detect_interference(
 ) -> tuple[pl.DataFrame, list[InterferenceZone]]:
     """Interfered bins by zone and the zones (see module docstring)."""
     n_bins = prep.b_count.size
-    close = prep.r_rsrp >= prep.b_best_rsrp[prep.r_bin] - p.max_rsrp_diff_db
+    window = np.full(n_bins, p.max_rsrp_diff_db)
+    if p.noise_aware_window:
+        events = np.maximum(prep.r_events[prep.b_start], 1).astype(np.float64)
+        window += p.noise_window_k * p.measurement_sigma_db / np.sqrt(events)
+    close = prep.r_rsrp >= prep.b_best_rsrp[prep.r_bin] - window[prep.r_bin]
     n_close = np.bincount(prep.r_bin[close], minlength=n_bins)
     interfered = n_close >= p.min_filtered_cells_per_grid
     if not interfered.any():

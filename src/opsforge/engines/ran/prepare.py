@@ -63,6 +63,7 @@ class Prepared:
     b_nearest_site_m: FloatArray  # distance to the nearest site
     b_nearest_site: IntArray
     b_second_site_m: FloatArray  # distance to the second-nearest site
+    b_second_site: IntArray  # second-nearest site (the nearest one when there is one site)
     r_bin: IntArray
     r_cell: IntArray
     r_rsrp: FloatArray
@@ -224,6 +225,7 @@ def prepare(grid: pl.DataFrame, gis: pl.DataFrame, params: RanParams) -> Prepare
     bd, bi = tree.query(b_xy, k=k, workers=-1)
     bd, bi = np.asarray(bd).reshape(n_bins, k), np.asarray(bi).reshape(n_bins, k)
     second = bd[:, 1] if k > 1 else np.full(n_bins, np.inf)
+    second_site = bi[:, 1] if k > 1 else bi[:, 0]
     return Prepared(
         gis=gis,
         bin_grid=pl.Series("grid", gh.int_to_str(bin_codes)),
@@ -239,6 +241,7 @@ def prepare(grid: pl.DataFrame, gis: pl.DataFrame, params: RanParams) -> Prepare
         b_nearest_site_m=bd[:, 0],
         b_nearest_site=bi[:, 0].astype(np.int64),
         b_second_site_m=second,
+        b_second_site=second_site.astype(np.int64),
         r_bin=r_bin,
         r_cell=r_cell,
         r_rsrp=r_rsrp,

@@ -10,7 +10,10 @@ a field shared by all sites (inter-site correlation ``shadowing_site_correlation
 site-specific part, each a white Gaussian field smoothed to the decorrelation distance and
 rescaled to unit variance (an approximation of Gudmundson's exponential correlation). Bins are
 geohash-7 cells; a bin reports up to ``max_cells_per_bin`` cells whose RSRP is above
-``noise_floor_dbm``, like drive-test / MDT bins.
+``noise_floor_dbm``, like drive-test / MDT bins. A row's SINR is the one a UE in the bin sees
+when served by that cell: ``S / (load x sum of every other simulated cell's RSRP, reported or
+not + N_RE)`` with thermal noise ``N_RE`` per resource element, clipped to the reportable
+-20..40 dB.
 
 Injected faults (ground truth in :class:`SimulationTruth`):
 
@@ -50,6 +53,7 @@ __all__ = ["SimulatedNetwork", "SimulationConfig", "SimulationTruth", "simulate_
 
 FloatArray = npt.NDArray[np.float64]
 _PRECISION = 7
+_SINR_MIN_DB, _SINR_MAX_DB = -20.0, 40.0  # reportable SINR range of the grid files
 
 
 class SimulationConfig(BaseModel):
@@ -73,6 +77,10 @@ class SimulationConfig(BaseModel):
     hbw_deg: float = 65.0
     vbw_deg: float = 10.0
     noise_floor_dbm: float = -120.0
+    #: Share of the interfering cells' resource elements carrying data (PDSCH load). [1]
+    load: float = Field(0.5, ge=0.0, le=1.0)
+    #: Thermal noise per 15 kHz resource element: -174 dBm/Hz + 10 log10(15e3) + 7 dB NF. [dBm]
+    noise_re_dbm: float = -125.2
     max_cells_per_bin: int = Field(8, ge=1)
     measurement_noise_db: float = Field(1.0, ge=0.0)
     shadowing_sigma_db: float = Field(8.0, ge=0.0)
@@ -315,6 +323,8 @@ def simulate_network(cfg: SimulationConfig, seed: int) -> SimulatedNetwork:
                 inside[:, None], best - cfg.interference_compression * (best - rsrp), rsrp
             )
         rsrp = rsrp + rng.normal(0.0, cfg.measurement_noise_db, rsrp.shape)
+        # every simulated cell interferes, reported or not
+        lin_all = np.power(10.0, rsrp / 10.0).sum(axis=1, keepdims=True)
         if rsrp.shape[1] > cfg.max_cells_per_bin:
             order = np.argpartition(-rsrp, cfg.max_cells_per_bin - 1, axis=1)[
                 :, : cfg.max_cells_per_bin
@@ -324,8 +334,15 @@ def simulate_network(cfg: SimulationConfig, seed: int) -> SimulatedNetwork:
         rsrp = np.take_along_axis(rsrp, order, axis=1)
         cells = np.take_along_axis(cells, order, axis=1)
         lin = np.power(10.0, rsrp / 10.0)
+        noise = 10.0 ** (cfg.noise_re_dbm / 10.0)
         total = lin.sum(axis=1, keepdims=True) + 10.0 ** (cfg.noise_floor_dbm / 10.0 - 0.5)
-        sinr = 10.0 * np.log10(lin / np.maximum(total - lin, 1e-30))
+        # SINR a UE in the bin sees when served by the row's cell: load-weighted interference
+        # of all other cells plus thermal noise, clipped to the UE reporting range
+        sinr = np.clip(
+            10.0 * np.log10(lin / (cfg.load * np.maximum(lin_all - lin, 0.0) + noise)),
+            _SINR_MIN_DB,
+            _SINR_MAX_DB,
+        )
         rsrq = np.clip(10.0 * np.log10(lin / (2.0 * total)), -24.0, -3.0)
         share = lin / total
         events = np.maximum(1, np.round(bin_events[sl, None] * share)).astype(np.int64)

@@ -26,11 +26,22 @@ from opsforge.engines.ran.lobe import main_lobe_excess_loss
 from opsforge.engines.ran.model import UndershooterParams
 from opsforge.engines.ran.prepare import Prepared
 
-__all__ = ["detect_undershooters", "predicted_excess_db"]
+__all__ = ["detect_undershooters", "predicted_excess_db", "tilt_loss_vs_neighbourhood_db"]
 
 
-def predicted_excess_db(prep: Prepared, p: UndershooterParams) -> np.ndarray:
-    """Per cell: vertical-pattern loss of its tilt vs the neighbourhood's median tilt. [dB]"""
+def tilt_loss_vs_neighbourhood_db(
+    prep: Prepared, neighbourhood_sites: int, distance_m: np.ndarray
+) -> np.ndarray:
+    """Per cell: vertical-pattern loss of its recorded tilt minus that of the median tilt of the
+    ``neighbourhood_sites`` nearest sites (own included), at ``distance_m`` [m]. [dB]
+
+    Positive: the cell's tilt sends less power to that distance than its neighbours' would
+    (undershooting side); negative: more (overshooting side).
+
+    References
+    ----------
+    3GPP TR 36.814 V9.2.0, Table A.2.1.1-2 (vertical pattern).
+    """
     gis = prep.gis
     tilt = gis["tilt_e_deg"].to_numpy() + gis["tilt_m_deg"].to_numpy()
     site_tilt = (
@@ -41,15 +52,60 @@ def predicted_excess_db(prep: Prepared, p: UndershooterParams) -> np.ndarray:
         .to_numpy()
     )
     n_sites = prep.s_xy_m.shape[0]
-    k = min(p.neighbourhood_sites, n_sites)
+    k = min(neighbourhood_sites, n_sites)
     _, near = cKDTree(prep.s_xy_m).query(prep.s_xy_m, k=k)
     hood = np.median(site_tilt[np.asarray(near).reshape(n_sites, k)], axis=1)[prep.c_site]
-    theta = depression_deg(
-        0.5 * np.where(np.isfinite(prep.c_isd_m), prep.c_isd_m, 1000.0),
-        gis["height_m"].to_numpy() - 1.5,
-    )
+    theta = depression_deg(distance_m, gis["height_m"].to_numpy() - 1.5)
     vbw = gis["vbw_deg"].to_numpy()
     return vertical_attenuation_db(theta, hood, vbw) - vertical_attenuation_db(theta, tilt, vbw)
+
+
+def predicted_excess_db(prep: Prepared, p: UndershooterParams) -> np.ndarray:
+    """Per cell: vertical-pattern loss of its tilt vs the neighbourhood's median tilt at half
+    the local ISD (1000 m where the ISD is undefined). [dB]"""
+    half_isd = 0.5 * np.where(np.isfinite(prep.c_isd_m), prep.c_isd_m, 1000.0)
+    return tilt_loss_vs_neighbourhood_db(prep, p.neighbourhood_sites, half_isd)
+
+
+def _median_reach_m(prep: Prepared) -> pl.DataFrame:
+    """Per cell with best-server bins: traffic-weighted median best-server distance [m]."""
+    best = prep.r_is_best
+    return (
+        pl.DataFrame(
+            {
+                "cell_idx": prep.r_cell[best],
+                "d": prep.r_dist_m[best],
+                "w": np.maximum(prep.r_events[best], 1).astype(np.float64),
+            }
+        )
+        .sort("cell_idx", "d")
+        .with_columns(
+            (pl.col("w").cum_sum().over("cell_idx") / pl.col("w").sum().over("cell_idx")).alias(
+                "cw"
+            )
+        )
+        .filter(pl.col("cw") >= 0.5)
+        .group_by("cell_idx")
+        .agg(pl.col("d").first().alias("median_reach_m"))
+    )
+
+
+def _sibling_traffic_ratio(prep: Prepared, fp: pl.DataFrame) -> pl.DataFrame:
+    """Per cell on a multi-cell site: best-server traffic / median of the site's other cells."""
+    t = pl.DataFrame({"cell_idx": fp["cell_idx"], "s": prep.c_site, "t": fp["best_traffic"]})
+    sib = (
+        t.join(t, on="s", suffix="_o")
+        .filter(pl.col("cell_idx") != pl.col("cell_idx_o"))
+        .group_by("cell_idx")
+        .agg(pl.col("t_o").median().alias("sib"))
+    )
+    return t.join(sib, on="cell_idx").select(
+        "cell_idx",
+        pl.when(pl.col("sib") > 0)
+        .then(pl.col("t") / pl.col("sib"))
+        .otherwise(None)
+        .alias("sibling_traffic_ratio"),
+    )
 
 
 def detect_undershooters(prep: Prepared, fp: pl.DataFrame, p: UndershooterParams) -> pl.DataFrame:
@@ -59,10 +115,18 @@ def detect_undershooters(prep: Prepared, fp: pl.DataFrame, p: UndershooterParams
         prep, p.ring_min_isd_ratio, p.ring_max_isd_ratio, p.ring_split_isd_ratio
     )
     n = gis.height
+    recorded = (pl.col("predicted_excess_db") >= p.min_predicted_excess_db) & (
+        pl.col("excess_loss_db") >= p.min_excess_loss_db
+    )
+    measured_only = (pl.col("excess_loss_db") >= p.measured_only_excess_db) & (
+        pl.col("sibling_traffic_ratio") <= p.max_sibling_traffic_ratio
+    ).fill_null(False)
     cand = (
         stats.join(
             fp.select("cell_idx", "p90_distance_m", "num_best_bins"), on="cell_idx", how="left"
         )
+        .join(_median_reach_m(prep), on="cell_idx", how="left")
+        .join(_sibling_traffic_ratio(prep, fp), on="cell_idx", how="left")
         .join(
             pl.DataFrame(
                 {
@@ -74,13 +138,14 @@ def detect_undershooters(prep: Prepared, fp: pl.DataFrame, p: UndershooterParams
             on="cell_idx",
             how="left",
         )
-        .with_columns((pl.col("p90_distance_m") / pl.col("isd_m")).alias("reach_isd_ratio"))
+        .with_columns(pl.col("median_reach_m").fill_null(0.0))
+        .with_columns((pl.col("median_reach_m") / pl.col("isd_m")).alias("reach_isd_ratio"))
         .filter(
             (pl.col("num_rows") >= p.min_undershooting_grids)
-            & (pl.col("excess_loss_db") >= p.min_excess_loss_db)
-            & (pl.col("predicted_excess_db") >= p.min_predicted_excess_db)
             & (pl.col("reach_isd_ratio") < p.max_reach_isd_ratio)
+            & (recorded | measured_only)
         )
+        .with_columns(recorded.alias("tilt_recorded"))
         .sort("cell_idx")
     )
     if cand.height == 0:
@@ -89,22 +154,33 @@ def detect_undershooters(prep: Prepared, fp: pl.DataFrame, p: UndershooterParams
     tilt = (gis["tilt_e_deg"].to_numpy() + gis["tilt_m_deg"].to_numpy())[idx]
     h = gis["height_m"].to_numpy()[idx]
     vbw = gis["vbw_deg"].to_numpy()[idx]
-    reach = np.maximum(cand["p90_distance_m"].to_numpy(), 50.0)
+    # today's edge: p90, unless scattered far bins inflate it beyond median / 0.7 (the median
+    # distance of a uniformly filled sector is about 0.7 of its radius)
+    reach = np.maximum(
+        np.minimum(cand["p90_distance_m"].to_numpy(), cand["median_reach_m"].to_numpy() / 0.7),
+        50.0,
+    )
     target = p.target_reach_isd_ratio * cand["isd_m"].to_numpy()
     step, pred = tilt_step_for_reach(reach, target, tilt, h, vbw, -1.0)
     upper = tilt - vbw / 2.0
     upper_edge = np.where(upper > 0, h / np.tan(np.deg2rad(np.maximum(upper, 1e-6))), np.inf)
     excess = cand["excess_loss_db"].to_numpy()
     support = np.clip(cand["num_rows"].to_numpy() / (4.0 * p.min_undershooting_grids), 0.0, 1.0)
+    rec = cand["tilt_recorded"].to_numpy()
     margin = np.clip(
-        0.5 * (excess - p.min_excess_loss_db) / 6.0
-        + 0.5
-        * (cand["predicted_excess_db"].to_numpy() - p.min_predicted_excess_db)
-        / p.min_predicted_excess_db,
+        np.where(
+            rec,
+            0.5 * (excess - p.min_excess_loss_db) / 6.0
+            + 0.5
+            * (cand["predicted_excess_db"].to_numpy() - p.min_predicted_excess_db)
+            / p.min_predicted_excess_db,
+            (excess - p.measured_only_excess_db) / 6.0,
+        ),
         0.0,
         1.0,
     )
     consistency = cand["positive_share"].to_numpy()
+    factor = np.where(rec, 1.0, p.measured_only_confidence_factor)
     out = cand.with_columns(
         pl.Series("tilt_change_deg", step),
         pl.Series("predicted_reach_m", pred),
@@ -113,7 +189,8 @@ def detect_undershooters(prep: Prepared, fp: pl.DataFrame, p: UndershooterParams
             "geometric_upper_edge_m", np.where(np.isfinite(upper_edge), upper_edge, np.nan)
         ).fill_nan(None),
         pl.Series(
-            "confidence", np.clip(0.4 * support + 0.3 * margin + 0.3 * consistency, 0.0, 1.0)
+            "confidence",
+            factor * np.clip(0.4 * support + 0.3 * margin + 0.3 * consistency, 0.0, 1.0),
         ),
     )
     return out.select(
@@ -125,14 +202,26 @@ def detect_undershooters(prep: Prepared, fp: pl.DataFrame, p: UndershooterParams
         pl.lit(None, dtype=pl.Utf8).alias("permutation"),
         "confidence",
         pl.format(
-            "tilt predicts {} dB loss vs the neighbourhood at half the ISD and the far main lobe "
-            "measures {} dB below the network's RSRP-vs-distance median over {} bins; "
-            "p90 best-server distance {} m is {} x the local ISD of {} m; uptilt {} deg predicts "
-            "{} m.",
-            pl.col("predicted_excess_db").round(1),
+            "{}the far main lobe measures {} dB below the network's RSRP-vs-distance median over "
+            "{} bins; traffic-weighted median best-server distance {} m is {} x the local ISD of "
+            "{} m; uptilt {} deg predicts {} m.",
+            pl.when(pl.col("tilt_recorded"))
+            .then(
+                pl.format(
+                    "tilt predicts {} dB loss vs the neighbourhood at half the ISD and ",
+                    pl.col("predicted_excess_db").round(1),
+                )
+            )
+            .otherwise(
+                pl.format(
+                    "the recorded tilt does not explain it (check for unrecorded mechanical tilt): "
+                    "best-server traffic is {} x its sister cells' and ",
+                    pl.col("sibling_traffic_ratio").round(2),
+                )
+            ),
             pl.col("excess_loss_db").round(1),
             "num_rows",
-            pl.col("p90_distance_m").round(0),
+            pl.col("median_reach_m").round(0),
             pl.col("reach_isd_ratio").round(2),
             pl.col("isd_m").round(0),
             (-pl.col("tilt_change_deg")),

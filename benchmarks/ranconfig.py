@@ -3,14 +3,17 @@
 The MOM is built at run time in a temporary folder: the real ERBS LTE node model
 (../shared/data/mom/ericsson_mp_xml/ErbsNodeModelFull.xml, 330 classes) with its classes and
 containment relationships replicated under new names (``EUtranCellFDD`` -> ``EUtranCellFDDR7``)
-until the file is at least 100 MB. Each figure is measured in a fresh subprocess:
+until the file is at least 100 MB. Each figure is measured in a fresh subprocess, ``--runs`` times (default 3); the median and
+the minimum are printed with wall and CPU time and the machine's load average, so contention
+on a shared machine can be told from the code's own cost:
 
 * parse: wall time of ``io.read_mom`` (streaming, chunked) and the subprocess's peak RSS;
-* generate: ``generate_package`` + writing the files;
+* generate: ``generate_package`` + writing the files (one module per group of up to 200
+  classes of a containment subtree, see ``opsforge.engines.ranconfig.layout``);
 * import: ``import <package>`` (lazy: no model module is loaded), then the models of the 330
   original classes (``--import-all``: of every class) resolved one by one.
 
-Usage: ``.venv/bin/python benchmarks/ranconfig.py [--target-mb 100]``
+Usage: ``.venv/bin/python benchmarks/ranconfig.py [--target-mb 100] [--runs 3]``
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import argparse
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -117,6 +121,68 @@ def _run(script: str, *args: str) -> dict[str, float]:
     return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
+def _spread(runs: list[dict[str, float]], key: str) -> str:
+    values = [run[key] for run in runs]
+    return f"median {statistics.median(values):.2f} s, min {min(values):.2f} s"
+
+
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load {one:.1f}/{five:.1f} (1/5 min) on {os.cpu_count()} CPUs"
+
+
+def _parse_runs(mom_path: Path, num_runs: int) -> list[dict[str, float]]:
+    runs = []
+    for idx in range(num_runs):
+        load = _load()
+        parsed = _run(PARSE, str(mom_path))
+        print(
+            f"parse run {idx + 1}: {parsed['parse_s']:.2f} s wall "
+            f"({parsed['parse_cpu_s']:.2f} s CPU), peak RSS {parsed['peak_rss_mb']:.0f} MB, "
+            f"{parsed['num_classes']:.0f} classes, {parsed['num_attributes']:.0f} attributes "
+            f"[{load}]"
+        )
+        runs.append(parsed)
+    print(
+        f"parse: wall {_spread(runs, 'parse_s')}; CPU {_spread(runs, 'parse_cpu_s')}; "
+        f"peak RSS max {max(r['peak_rss_mb'] for r in runs):.0f} MB "
+        "(targets: <= 10 s, <= 300 MB)"
+    )
+    return runs
+
+
+def _generate_runs(
+    mom_path: Path, tmp: Path, num_runs: int, import_all: bool
+) -> list[dict[str, float]]:
+    runs = []
+    for idx in range(num_runs):
+        load = _load()
+        gen = _run(
+            GENERATE,
+            str(mom_path),
+            str(tmp / f"bench_models_{idx + 1}"),
+            "all" if import_all else "original",
+        )
+        gen["total_s"] = gen["generate_s"] + gen["write_s"] + gen["import_package_s"]
+        print(
+            f"generate run {idx + 1}: {gen['generate_s']:.2f} s ({gen['num_files']:.0f} files), "
+            f"write: {gen['write_s']:.2f} s, import package: {gen['import_package_s'] * 1e3:.1f} ms"
+            f" -> generate+write+import {gen['total_s']:.2f} s wall "
+            f"({gen['total_cpu_s']:.2f} s CPU); import models of "
+            f"{gen['num_imported_classes']:.0f} classes (x 2 models each): "
+            f"{gen['import_models_s']:.2f} s; model refuses an off-step value: "
+            f"{bool(gen['model_works'])} [{load}]"
+        )
+        runs.append(gen)
+    print(
+        f"generate+write+import: wall {_spread(runs, 'total_s')}; "
+        f"CPU {_spread(runs, 'total_cpu_s')} (target <= 5 s); "
+        f"import models of {runs[0]['num_imported_classes']:.0f} classes: "
+        f"{_spread(runs, 'import_models_s')}"
+    )
+    return runs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--target-mb", type=float, default=100.0)
@@ -126,6 +192,7 @@ def main() -> None:
     parser.add_argument(
         "--import-all", action="store_true", help="import every model, not only the 330 original"
     )
+    parser.add_argument("--runs", type=int, default=3, help="runs of each measurement")
     args = parser.parse_args()
     if not ERBS.is_file():
         print(f"skipped: {ERBS} is absent")
@@ -139,33 +206,11 @@ def main() -> None:
             f"built {mom_path.name}: {size_mb:.1f} MB, ERBS + {copies} renamed copies "
             f"in {time.perf_counter() - started:.1f} s"
         )
-        print(f"machine load average (1 min): {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+        print(f"machine {_load()}; {args.runs} runs each, each in a fresh process")
         print(f"working folder: {tmp}")
-        parsed = _run(PARSE, str(mom_path))
-        print(
-            f"parse: {parsed['parse_s']:.2f} s wall ({parsed['parse_cpu_s']:.2f} s CPU), peak RSS {parsed['peak_rss_mb']:.0f} MB, "
-            f"{parsed['num_classes']:.0f} classes, {parsed['num_attributes']:.0f} attributes "
-            f"(targets: <= 10 s, <= 300 MB)"
-        )
-        gen = _run(
-            GENERATE,
-            str(mom_path),
-            str(Path(tmp) / "bench_models"),
-            "all" if args.import_all else "original",
-        )
-        total = gen["generate_s"] + gen["write_s"] + gen["import_package_s"]
-        print(
-            f"generate: {gen['generate_s']:.2f} s ({gen['num_files']:.0f} files), "
-            f"write: {gen['write_s']:.2f} s, import package: {gen['import_package_s'] * 1e3:.1f} ms"
-            f" -> generate+write+import {total:.2f} s wall ({gen['total_cpu_s']:.2f} s CPU) "
-            "(target <= 5 s)"
-        )
-        print(
-            f"import models of {gen['num_imported_classes']:.0f} classes (x 2 models each): "
-            f"{gen['import_models_s']:.2f} s; generated model refuses an off-step value: "
-            f"{bool(gen['model_works'])}"
-        )
-        print(f"machine load average (1 min) after: {os.getloadavg()[0]:.1f}")
+        _parse_runs(mom_path, args.runs)
+        _generate_runs(mom_path, Path(tmp), args.runs, args.import_all)
+        print(f"machine {_load()} after")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from opsforge.engines.ranconfig.executor import (
     execute_commands,
     execute_plan,
 )
+from opsforge.engines.ranconfig.layout import DEFAULT_CLASSES_PER_MODULE
 from opsforge.engines.ranconfig.loader import compile_models
 from opsforge.engines.ranconfig.plan import build_plan
 from opsforge.engines.ranconfig.reference import render_reference
@@ -81,6 +82,9 @@ def compile_cmd(
     mom_files: Annotated[list[Path], typer.Argument(help="MOM XML file(s).")],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder that becomes the package.")],
     docs: Annotated[Path | None, typer.Option(help="Also write a Markdown reference.")] = None,
+    classes_per_module: Annotated[
+        int, typer.Option(min=1, help="Most MOM classes in one generated module.")
+    ] = DEFAULT_CLASSES_PER_MODULE,
     as_json: JsonOpt = False,
 ) -> None:
     """Generate a Pydantic model package from a MOM (DIR becomes an importable package)."""
@@ -89,7 +93,8 @@ def compile_cmd(
         if not package.isidentifier():
             raise InvalidInputError(f"--out {out_dir}: the folder name must be a Python identifier")
         mom = io.read_mom(mom_files)
-        written = io.write_package(generate_package(mom, package), out_dir)
+        files = generate_package(mom, package, classes_per_module=classes_per_module)
+        written = io.write_package(files, out_dir)
         if docs is not None:
             docs.write_text(render_reference(mom), encoding="utf-8")
         _emit(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 from pathlib import Path
 
@@ -165,3 +166,26 @@ def test_open_ended_ranges() -> None:
     low, high = attrs["c"].data_type.ranges[0]
     assert low == 0.5
     assert high > 1e300
+
+
+def test_repeated_data_types_are_parsed_once(mini_mom: Mom) -> None:
+    me_id = mini_mom.classes["ManagedElement"].attributes["ManagedElementId"].data_type
+    enb_id = mini_mom.classes["ENodeBFunction"].attributes["ENodeBFunctionId"].data_type
+    label = mini_mom.classes["ManagedElement"].attributes["userLabel"].data_type
+    assert me_id is enb_id  # both <dataType><string/></dataType>: one shared object
+    assert label is not me_id
+    assert label.length_ranges == ((0, 128),)
+    assert me_id.length_ranges == ()
+
+
+def test_garbage_collector_state_is_restored() -> None:
+    data = (DATA / "mini_mom.xml").read_bytes()
+    assert gc.isenabled()
+    parse_mom(data)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        parse_mom(data)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -5,9 +5,13 @@ Layout of the generated package::
     __init__.py      lazy: module __getattr__ imports a class's module on first use
     _enums.py        one StrEnum per MOM enum
     _structs.py      one StructBase model per MOM struct
-    <class>.py       per MOM class: ``<Class>`` (all attributes) and ``<Class>Writable``
+    <group>.py       per group of up to 200 classes of one containment subtree (named after
+                     its first class, see :mod:`~opsforge.engines.ranconfig.layout`), for
+                     each MOM class: ``<Class>`` (all attributes) and ``<Class>Writable``
                      (operator-settable attributes only; read-only ones are refused)
     py.typed
+
+One model per class, not one file per class: a 10,000-class model makes a few dozen modules.
 
 Every constraint becomes a validator: value ranges (several disjoint ones too), resolution
 steps, string lengths and patterns, sequence lengths and uniqueness, enum membership, struct
@@ -16,265 +20,30 @@ shape and MO references. The code passes ruff (with the project's rules) and myp
 
 from __future__ import annotations
 
-import functools
 import re
-from dataclasses import dataclass, field
 
 from opsforge.core.logging import get_logger
-from opsforge.engines.ranconfig.mom import Attribute, DataType, Mom, MomClass
-from opsforge.engines.ranconfig.naming import (
-    NameTable,
-    class_identifier,
-    enum_member,
-    field_name,
-    module_name,
+from opsforge.engines.ranconfig._codetext import (
+    GeneratedNames,
+    _doc,
+    _frozen,
+    _import,
+    _Module,
+    plan_names,
 )
+from opsforge.engines.ranconfig.gcpause import gc_paused
+from opsforge.engines.ranconfig.layout import DEFAULT_CLASSES_PER_MODULE, group_classes
+from opsforge.engines.ranconfig.mom import Mom, MomClass
+from opsforge.engines.ranconfig.naming import NameTable
 
 __all__ = ["GeneratedNames", "generate_package", "plan_names"]
 
 log = get_logger(__name__)
-_RUNTIME = "opsforge.engines.ranconfig.runtime"
+_PLAIN = re.compile(r"[^\s\\\"']+")  # MOM class names the __init__ text table can hold
 
 
-@dataclass
-class GeneratedNames:
-    """Python names chosen for a model's classes, enums, structs and modules."""
-
-    classes: dict[str, str] = field(default_factory=dict)
-    writable: dict[str, str] = field(default_factory=dict)
-    modules: dict[str, str] = field(default_factory=dict)
-    enums: dict[str, str] = field(default_factory=dict)
-    structs: dict[str, str] = field(default_factory=dict)
-    enum_members: dict[str, dict[str, str]] = field(default_factory=dict)
-    #: Annotation cache: type key -> (text, imports by origin).
-    annotations: dict[
-        tuple[object, ...], tuple[str, set[str], set[str], set[str], set[str], set[str]]
-    ] = field(default_factory=dict)
-
-
-def plan_names(mom: Mom) -> GeneratedNames:
-    """Choose unique Python identifiers for everything the package will define."""
-    names = GeneratedNames()
-    table = NameTable({"MoBase", "StructBase", "StrEnum"})
-    modules = NameTable({"_enums", "_structs", "__init__"})
-    for cls_name in sorted(mom.classes):
-        ident = table.claim(class_identifier(cls_name))
-        names.classes[cls_name] = ident
-        names.writable[cls_name] = table.claim(ident + "Writable")
-        names.modules[cls_name] = modules.claim(module_name(cls_name))
-    for enum_name in sorted(mom.enums):
-        names.enums[enum_name] = table.claim(class_identifier(enum_name), "Enum")
-        members = NameTable({"name", "value"})
-        names.enum_members[enum_name] = {
-            m: members.claim(enum_member(m)) for m in mom.enums[enum_name].members
-        }
-    for struct_name in sorted(mom.structs):
-        names.structs[struct_name] = table.claim(class_identifier(struct_name), "Struct")
-    return names
-
-
-def _isort_key(name: str) -> tuple[int, str, str]:
-    kind = 0 if name.isupper() and len(name) > 1 else (1 if name[0].isupper() else 2)
-    return (kind, name.lower(), name)
-
-
-def _import(module: str, names: set[str]) -> str:
-    ordered = sorted(names, key=_isort_key)
-    line = f"from {module} import {', '.join(ordered)}"
-    if len(line) <= 100:
-        return line
-    body = "".join(f"    {n},\n" for n in ordered)
-    return f"from {module} import (\n{body})"
-
-
-def _doc(text: str, limit: int = 400) -> str:
-    """A docstring body: first paragraph, safe quotes and backslashes, no trailing spaces."""
-    para = (text or "").strip().split("\n\n")[0]
-    if len(para) > limit:
-        para = para[:limit].rsplit(" ", 1)[0] + " ..."
-    para = para.replace("\\", "\\\\").replace('"""', "'''").replace("\r", "")
-    lines = [ln.rstrip() for ln in para.splitlines()]
-    out = "\n    ".join(ln if ln else "" for ln in lines).replace("\n    \n", "\n\n")
-    return out.rstrip('"') or "-"
-
-
-@functools.lru_cache(maxsize=65536)
-def _first_sentence(text: str) -> str:
-    sentence = re.split(r"(?<=\.)\s|\n", (text or "").strip(), maxsplit=1)[0]
-    return sentence[:160]
-
-
-def _type_key(dt: DataType) -> tuple[object, ...]:
-    element = _type_key(dt.element) if dt.element is not None else None
-    return (
-        dt.kind,
-        dt.ranges,
-        dt.resolution,
-        dt.length_ranges,
-        dt.pattern,
-        dt.ref,
-        element,
-        dt.min_length,
-        dt.max_length,
-        dt.unique,
-    )
-
-
-def _num(value: float, integer: bool) -> str:
-    if integer:
-        return str(int(value))
-    return repr(float(value))
-
-
-class _Module:
-    """Collects imports while one module's code is written."""
-
-    def __init__(self, names: GeneratedNames, mom: Mom) -> None:
-        self.names = names
-        self.mom = mom
-        self.typing: set[str] = set()
-        self.pydantic: set[str] = set()
-        self.runtime: set[str] = set()
-        self.enums: set[str] = set()
-        self.structs: set[str] = set()
-
-    def annotation(self, dt: DataType) -> str:
-        """The annotation text for a data type (without ``| None``), cached per type."""
-        key = _type_key(dt)
-        hit = self.names.annotations.get(key)
-        if hit is None:
-            probe = _Module(self.names, self.mom)
-            text = probe._annotation(dt)
-            hit = (text, probe.typing, probe.pydantic, probe.runtime, probe.enums, probe.structs)
-            self.names.annotations[key] = hit
-        self.typing |= hit[1]
-        self.pydantic |= hit[2]
-        self.runtime |= hit[3]
-        self.enums |= hit[4]
-        self.structs |= hit[5]
-        return hit[0]
-
-    def _annotation(self, dt: DataType) -> str:
-        validators: list[str] = []
-        if dt.kind in ("int", "float"):
-            base = "int" if dt.kind == "int" else "float"
-            integer = dt.kind == "int"
-            if dt.ranges or dt.resolution:
-                pairs = "".join(
-                    f"({_num(lo, integer)}, {_num(hi, integer)}), " for lo, hi in dt.ranges
-                )
-                step = "" if not dt.resolution else f", {dt.resolution!r}"
-                validators.append(f"in_ranges(({pairs.rstrip(' ')}){step})")
-                self.runtime.add("in_ranges")
-        elif dt.kind == "boolean":
-            base = "bool"
-        elif dt.kind == "string":
-            base = "str"
-            if dt.length_ranges:
-                pairs = "".join(f"({lo}, {hi}), " for lo, hi in dt.length_ranges)
-                validators.append(f"lengths(({pairs.rstrip(' ')}))")
-                self.runtime.add("lengths")
-            if dt.pattern and _compiles(dt.pattern):
-                validators.append(f"matches({dt.pattern!r})")
-                self.runtime.add("matches")
-        elif dt.kind == "enum" and dt.ref in self.names.enums:
-            base = self.names.enums[dt.ref]
-            self.enums.add(base)
-        elif dt.kind == "struct" and dt.ref in self.names.structs:
-            base = self.names.structs[dt.ref]
-            self.structs.add(base)
-        elif dt.kind == "moref":
-            base = "str"
-            validators.append("mo_ref")
-            self.runtime.add("mo_ref")
-        elif dt.kind == "sequence" and dt.element is not None:
-            base = f"list[{self.annotation(dt.element)}]"
-            if dt.min_length is not None or dt.max_length is not None:
-                validators.append(f"seq_length({dt.min_length}, {dt.max_length})")
-                self.runtime.add("seq_length")
-            if dt.unique:
-                validators.append("unique_items")
-                self.runtime.add("unique_items")
-        else:
-            base = "str" if dt.kind in ("enum", "moref") else "dict[str, object]"
-        items = [f"AfterValidator({v})" for v in validators]
-        if validators:
-            self.pydantic.add("AfterValidator")
-        if dt.kind in ("int", "float", "boolean", "string", "moref"):
-            items.insert(0, "Strict()")  # no True for 1, no "5" for 5
-            self.pydantic.add("Strict")
-        if not items:
-            return base
-        self.typing.add("Annotated")
-        return f"Annotated[{base}, {', '.join(items)}]"
-
-    def default(self, dt: DataType) -> str:
-        """The default value's source text (``None`` when absent or unusable)."""
-        text = dt.default
-        if text is None:
-            return "None"
-        try:
-            if dt.kind == "int":
-                return str(int(text))
-            if dt.kind == "float":
-                return repr(float(text))
-        except ValueError:
-            return "None"
-        if dt.kind == "boolean" and text.lower() in ("true", "false"):
-            return str(text.lower() == "true")
-        if dt.kind == "string":
-            return repr(text)
-        if (
-            dt.kind == "enum"
-            and dt.ref in self.mom.enums
-            and text in self.mom.enums[dt.ref].members
-        ):
-            return f"{self.names.enums[dt.ref]}.{self.names.enum_members[dt.ref][text]}"
-        return "None"
-
-    def field(
-        self, attr: Attribute, used: NameTable, with_default: bool, ann: str | None = None
-    ) -> str:
-        ident = used.claim(field_name(attr.name))
-        ann = ann if ann is not None else self.annotation(attr.data_type)
-        default = self.default(attr.data_type) if with_default else "None"
-        desc = _first_sentence(attr.description)
-        extra = f", description={desc!r}" if desc else ""
-        return f"    {ident}: {ann} | None = Field(default={default}, alias={attr.name!r}{extra})\n"
-
-    def header(self, doc: str, local: list[str]) -> str:
-        blocks: list[str] = []
-        std = [_import("typing", self.typing)] if self.typing else []
-        if std:
-            blocks.append("\n".join(std))
-        if self.pydantic:
-            blocks.append(_import("pydantic", self.pydantic))
-        if self.runtime:
-            blocks.append(_import(_RUNTIME, self.runtime))
-        if local:
-            blocks.append("\n".join(local))
-        return f'"""{doc}"""\n\n' + "\n\n".join(blocks) + "\n"
-
-
-def _compiles(pattern: str) -> bool:
-    try:
-        re.compile(pattern)
-    except re.error:
-        log.warning("mom_pattern_skipped", pattern=pattern)
-        return False
-    return True
-
-
-def _frozen(values: list[str]) -> str:
-    if not values:
-        return "frozenset()"
-    return "frozenset({" + ", ".join(repr(v) for v in sorted(values)) + "})"
-
-
-def _class_module(mom: Mom, names: GeneratedNames, cls: MomClass) -> str:
-    mod = _Module(names, mom)
-    mod.typing.add("ClassVar")
-    mod.runtime.add("MoBase")
+def _class_source(mod: _Module, mom: Mom, names: GeneratedNames, cls: MomClass) -> str:
+    """The two models of one class; their imports are noted in ``mod``."""
     attrs = [a for a in cls.attributes.values() if a.data_type.kind != "void"]
     if attrs:
         mod.pydantic.add("Field")
@@ -293,30 +62,43 @@ def _class_module(mom: Mom, names: GeneratedNames, cls: MomClass) -> str:
         f"    SYSTEM_CREATED: ClassVar[bool] = {cls.system_created}\n"
     )
     full_fields, writable_fields = NameTable(), NameTable()
-    anns = [mod.annotation(a.data_type) for a in attrs]
-    full = "".join(mod.field(a, full_fields, True, t) for a, t in zip(attrs, anns, strict=True))
-    writable = "".join(
-        mod.field(a, writable_fields, False, t)
-        for a, t in zip(attrs, anns, strict=True)
-        if a.writable
-    )
+    full: list[str] = []
+    writable: list[str] = []
+    for attr in attrs:
+        ann = mod.annotation(attr.data_type)
+        full.append(mod.field(attr, full_fields, True, ann))
+        if attr.writable:
+            writable.append(mod.field(attr, writable_fields, False, ann))
     ident, w_ident = names.classes[cls.name], names.writable[cls.name]
-    body = (
+    return (
         f"\n\nclass {ident}(MoBase):\n"
         f'    """{_doc(cls.description)}"""\n\n{meta}'
-        + ("\n" + full if full else "")
+        + ("\n" + "".join(full) if full else "")
         + f"\n\nclass {w_ident}(MoBase):\n"
         f'    """Operator-settable attributes of {cls.name}; read-only ones are refused."""\n\n'
         + meta
-        + ("\n" + writable if writable else "")
+        + ("\n" + "".join(writable) if writable else "")
     )
+
+
+def _group_module(mom: Mom, names: GeneratedNames, group: list[MomClass]) -> str:
+    """One module holding the models of a group of classes."""
+    mod = _Module(names, mom)
+    mod.typing.add("ClassVar")
+    mod.runtime.add("MoBase")
+    body = "".join([_class_source(mod, mom, names, cls) for cls in group])
     local = []
     if mod.enums:
         local.append(_import("._enums", mod.enums))
     if mod.structs:
         local.append(_import("._structs", mod.structs))
     local.sort()
-    doc = f"MOM class {cls.name} ({mom.name}). Generated by opsforge ranconfig; do not edit."
+    first = group[0].name
+    what = f"MOM class {first}" if len(group) == 1 else f"{len(group)} MOM classes"
+    doc = (
+        f"Models of {what} of {mom.name}, depth first from {first}.\n\n"
+        "Generated by opsforge ranconfig; do not edit.\n"
+    )
     return mod.header(doc, local) + body
 
 
@@ -380,9 +162,20 @@ def _structs_module(mom: Mom, names: GeneratedNames) -> str:
 
 
 def _init_module(mom: Mom, names: GeneratedNames, package: str) -> str:
-    mo_lines = "".join(
-        f"    {c!r}: ({names.modules[c]!r}, {names.classes[c]!r}, {names.writable[c]!r}),\n"
-        for c in sorted(names.classes)
+    # A text table compiles ~10x faster than a dict display of 10,000 tuples; names that
+    # could not sit in it (white space, quotes, backslashes) go into a dict display.
+    rows = [
+        (c, names.modules[c], names.classes[c], names.writable[c]) for c in sorted(names.classes)
+    ]
+    table = "".join(" ".join(r) + "\n" for r in rows if _PLAIN.fullmatch(r[0]))
+    odd = "".join(f"    {r[0]!r}: {r[1:]!r},\n" for r in rows if not _PLAIN.fullmatch(r[0]))
+    mo_classes = (
+        "# MOM class name, module, model, writable model\n"
+        f'_TABLE = """\\\n{table}"""\n\n'
+        "#: MOM class name -> (module, model, writable model).\n"
+        "MO_CLASSES: dict[str, tuple[str, str, str]] = {\n"
+        "    row[0]: (row[1], row[2], row[3]) for row in map(str.split, _TABLE.splitlines())\n"
+        + (f"}} | {{\n{odd}}}\n\n" if odd else "}\n\n")
     )
     enum_names = "".join(f"    {n!r},\n" for n in sorted(names.enums.values()))
     struct_names = "".join(f"    {n!r},\n" for n in sorted(names.structs.values()))
@@ -396,8 +189,7 @@ def _init_module(mom: Mom, names: GeneratedNames, package: str) -> str:
         f"MOM_NAME = {mom.name!r}\n"
         f"MOM_VERSION = {mom.version!r}\n"
         f"MOM_RELEASE = {mom.release!r}\n\n"
-        "#: MOM class name -> (module, model, writable model).\n"
-        f"MO_CLASSES: dict[str, tuple[str, str, str]] = {{\n{mo_lines}}}\n\n"
+        f"{mo_classes}"
         f"_ENUMS: tuple[str, ...] = (\n{enum_names})\n"
         f"_STRUCTS: tuple[str, ...] = (\n{struct_names})\n"
         "_EXPORTS: dict[str, str] = {\n"
@@ -426,7 +218,9 @@ def _init_module(mom: Mom, names: GeneratedNames, package: str) -> str:
     )
 
 
-def generate_package(mom: Mom, package: str) -> dict[str, str]:
+def generate_package(
+    mom: Mom, package: str, *, classes_per_module: int = DEFAULT_CLASSES_PER_MODULE
+) -> dict[str, str]:
     """Generate the package's files.
 
     Parameters
@@ -435,20 +229,32 @@ def generate_package(mom: Mom, package: str) -> dict[str, str]:
         The parsed model.
     package
         Importable package name (used in docstrings only; modules import relatively).
+    classes_per_module
+        Most MOM classes in one generated module (see
+        :func:`~opsforge.engines.ranconfig.layout.group_classes`). [count]
 
     Returns
     -------
     dict
-        Relative file path -> file text (``__init__.py``, ``_enums.py``, ``<class>.py``, ...).
+        Relative file path -> file text (``__init__.py``, ``_enums.py``, ``<group>.py``, ...).
     """
-    names = plan_names(mom)
+    with gc_paused():
+        return _generate(mom, package, classes_per_module)
+
+
+def _generate(mom: Mom, package: str, classes_per_module: int) -> dict[str, str]:
+    groups = group_classes(mom, classes_per_module)
+    names = plan_names(mom, groups)
     files = {
         "__init__.py": _init_module(mom, names, package),
         "_enums.py": _enums_module(mom, names),
         "_structs.py": _structs_module(mom, names),
         "py.typed": "",
     }
-    for cls_name, cls in mom.classes.items():
-        files[f"{names.modules[cls_name]}.py"] = _class_module(mom, names, cls)
-    log.info("models_generated", package=package, num_files=len(files))
+    for group in groups:
+        module = names.modules[group[0]]
+        files[f"{module}.py"] = _group_module(mom, names, [mom.classes[c] for c in group])
+    log.info(
+        "models_generated", package=package, num_classes=len(mom.classes), num_files=len(files)
+    )
     return files

@@ -18,6 +18,7 @@ takesEffect
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -248,6 +249,7 @@ def mom_class_name(name: str) -> str:
     return name
 
 
+@functools.lru_cache(maxsize=4096)
 def needs_lock(takes_effect: str | None) -> bool:
     """Whether a ``takesEffect`` text asks for the MO to be locked and unlocked.
 

@@ -8,6 +8,10 @@ The parser walks the document with ``lxml.etree.iterparse`` and clears every top
 (class, enum, struct, relationship, derived type) once read, so memory stays flat however large
 the file. It reads bytes, a binary file-like object or an iterable of byte chunks; opening files
 is :mod:`opsforge.engines.ranconfig.io`'s job.
+
+CPU: a ``<dataType>`` element met before (byte for byte) is not parsed again; its
+:class:`DataType` is shared (types are values: linking replaces, never mutates them), and the
+cyclic garbage collector is paused while the model is built (:mod:`.gcpause`).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from lxml import etree
 
 from opsforge.core.errors import InvalidInputError
 from opsforge.core.logging import get_logger
+from opsforge.engines.ranconfig.gcpause import gc_paused
 from opsforge.engines.ranconfig.mom import (
     FLOAT_KINDS,
     INTEGER_KINDS,
@@ -44,6 +49,10 @@ MomSource = bytes | IO[bytes] | Iterable[bytes]
 
 _INT64 = (-(2**63), 2**63 - 1)
 _FLOAT_BOUNDS = (-sys.float_info.max, sys.float_info.max)
+#: Parsed ``<dataType>`` elements by their bytes. Real models repeat types a lot (ERBS: 4,986
+#: attributes, 975 distinct types), so most attributes skip type parsing; bounded for memory.
+_TypeCache = dict[bytes, DataType]
+_TYPE_CACHE_SIZE = 65536
 _TOP = ("mim", "class", "enum", "struct", "relationship", "derivedDataType", "exception")
 _TYPE_TAGS = (
     INTEGER_KINDS
@@ -228,17 +237,30 @@ def _description(el: Any, keep: bool) -> str:
     return (_text(el, "description") or "").strip()
 
 
-def _parse_attribute(el: Any, where: str, keep: bool) -> Attribute:
-    name = el.get("name") or ""
-    kids: dict[str, Any] = {child.tag: child for child in el}
-    container = kids.get("dataType")
+def _attribute_type(el: Any, container: Any, where: str, types: _TypeCache) -> DataType:
+    """The attribute's data type; a ``<dataType>`` seen before (same bytes) is reused."""
+    key = None
+    if container is not None:
+        key = etree.tostring(container, with_tail=False)
+        hit = types.get(key)
+        if hit is not None:
+            return hit
     type_el = _first_type(container if container is not None else el)
     if type_el is None:
-        raise InvalidInputError(f"{where}.{name}: expected a data type, found none")
+        raise InvalidInputError(f"{where}: expected a data type, found none")
+    data_type = _parse_type(type_el, where)
+    if key is not None and len(types) < _TYPE_CACHE_SIZE:
+        types[key] = data_type
+    return data_type
+
+
+def _parse_attribute(el: Any, where: str, keep: bool, types: _TypeCache) -> Attribute:
+    name = sys.intern(el.get("name") or "")
+    kids: dict[str, Any] = {child.tag: child for child in el}
     lock = _kid_text(kids, "lockBeforeModify")
     return Attribute(
         name=name,
-        data_type=_parse_type(type_el, f"{where}.{name}"),
+        data_type=_attribute_type(el, kids.get("dataType"), f"{where}.{name}", types),
         description=(_kid_text(kids, "description") or "") if keep else "",
         read_only="readOnly" in kids,
         mandatory="mandatory" in kids,
@@ -256,7 +278,7 @@ def _parse_attribute(el: Any, where: str, keep: bool) -> Attribute:
     )
 
 
-def _handle(el: Any, mom: Mom, mim: str, keep: bool) -> None:
+def _handle(el: Any, mom: Mom, mim: str, keep: bool, types: _TypeCache) -> None:
     tag = el.tag
     name = el.get("name") or ""
     if tag == "class":
@@ -270,7 +292,7 @@ def _handle(el: Any, mom: Mom, mim: str, keep: bool) -> None:
             mim=mim,
         )
         for attr_el in el.iterchildren("attribute"):
-            attr = _parse_attribute(attr_el, name, keep)
+            attr = _parse_attribute(attr_el, name, keep, types)
             cls.attributes[attr.name] = attr
         mom.classes[name] = cls
     elif tag == "enum":
@@ -282,7 +304,7 @@ def _handle(el: Any, mom: Mom, mim: str, keep: bool) -> None:
     elif tag == "struct":
         struct = MomStruct(name, description=_description(el, keep))
         for member in el.iterchildren("structMember"):
-            attr = _parse_attribute(member, name, keep)
+            attr = _parse_attribute(member, name, keep, types)
             struct.members[attr.name] = attr
         mom.structs[name] = struct
     elif tag == "derivedDataType":
@@ -313,6 +335,7 @@ def _handle(el: Any, mom: Mom, mim: str, keep: bool) -> None:
 
 def _parse_into(mom: Mom, source: MomSource, keep_descriptions: bool) -> None:
     mim = ""
+    types: _TypeCache = {}
     context = etree.iterparse(
         _as_stream(source),
         events=("start", "end"),
@@ -336,7 +359,7 @@ def _parse_into(mom: Mom, source: MomSource, keep_descriptions: bool) -> None:
                 continue
             if el.getparent() is not None and el.getparent().tag in ("class", "struct"):
                 continue  # nested (never top-level): handled by its owner
-            _handle(el, mom, mim, keep_descriptions)
+            _handle(el, mom, mim, keep_descriptions, types)
             el.clear(keep_tail=False)
             parent = el.getparent()
             if parent is not None:
@@ -357,17 +380,27 @@ def _resolve(dt: DataType, mom: Mom, where: str) -> DataType:
         default = dt.default if dt.default is not None else resolved.default
         return dataclasses.replace(resolved, default=default)
     if dt.kind == "sequence" and dt.element is not None:
-        return dataclasses.replace(dt, element=_resolve(dt.element, mom, where))
+        element = _resolve(dt.element, mom, where)
+        return dt if element is dt.element else dataclasses.replace(dt, element=element)
     return dt
 
 
 def _link(mom: Mom) -> Mom:
-    for cls in mom.classes.values():
-        for attr in cls.attributes.values():
-            attr.data_type = _resolve(attr.data_type, mom, f"{cls.name}.{attr.name}")
-    for struct in mom.structs.values():
-        for member in struct.members.values():
-            member.data_type = _resolve(member.data_type, mom, f"{struct.name}.{member.name}")
+    # Types are shared between attributes (see _TypeCache): resolve each one once.
+    done: dict[int, DataType] = {}
+    owners: list[tuple[str, dict[str, Attribute]]] = [
+        *((c.name, c.attributes) for c in mom.classes.values()),
+        *((s.name, s.members) for s in mom.structs.values()),
+    ]
+    for owner, members in owners:
+        for attr in members.values():
+            dt = attr.data_type
+            if dt.kind not in ("derived", "sequence"):
+                continue
+            resolved = done.get(id(dt))
+            if resolved is None:
+                resolved = done[id(dt)] = _resolve(dt, mom, f"{owner}.{attr.name}")
+            attr.data_type = resolved
     return mom
 
 
@@ -387,9 +420,10 @@ def parse_moms(sources: Iterable[MomSource], *, keep_descriptions: bool = True) 
         Malformed XML, a type without constraints it needs, or an unresolved reference.
     """
     mom = Mom()
-    for source in sources:
-        _parse_into(mom, source, keep_descriptions)
-    _link(mom)
+    with gc_paused():
+        for source in sources:
+            _parse_into(mom, source, keep_descriptions)
+        _link(mom)
     log.info(
         "mom_parsed",
         mom=mom.name,

@@ -11,14 +11,19 @@ MOM_NAME = 'TESTNODE_MODEL'
 MOM_VERSION = '1'
 MOM_RELEASE = '3'
 
+# MOM class name, module, model, writable model
+_TABLE = """\
+ENodeBFunction managedelement ENodeBFunction ENodeBFunctionWritable
+EUtranCellFDD managedelement EUtranCellFDD EUtranCellFDDWritable
+EUtranFreqRelation managedelement EUtranFreqRelation EUtranFreqRelationWritable
+EUtranFrequency managedelement EUtranFrequency EUtranFrequencyWritable
+ManagedElement managedelement ManagedElement ManagedElementWritable
+OptionalFeature managedelement OptionalFeature OptionalFeatureWritable
+"""
+
 #: MOM class name -> (module, model, writable model).
 MO_CLASSES: dict[str, tuple[str, str, str]] = {
-    'ENodeBFunction': ('enodebfunction', 'ENodeBFunction', 'ENodeBFunctionWritable'),
-    'EUtranCellFDD': ('eutrancellfdd', 'EUtranCellFDD', 'EUtranCellFDDWritable'),
-    'EUtranFreqRelation': ('eutranfreqrelation', 'EUtranFreqRelation', 'EUtranFreqRelationWritable'),
-    'EUtranFrequency': ('eutranfrequency', 'EUtranFrequency', 'EUtranFrequencyWritable'),
-    'ManagedElement': ('managedelement', 'ManagedElement', 'ManagedElementWritable'),
-    'OptionalFeature': ('optionalfeature', 'OptionalFeature', 'OptionalFeatureWritable'),
+    row[0]: (row[1], row[2], row[3]) for row in map(str.split, _TABLE.splitlines())
 }
 
 _ENUMS: tuple[str, ...] = (

@@ -48,11 +48,13 @@ class EchoResult(BaseModel):
 
 
 def run_echo(request: EchoRequest, ctx: RunContext) -> EchoResult:
-    if request.fail:
-        raise RuntimeError("asked to fail")
-    data = ctx.input_path("data").read_bytes()
-    (ctx.workdir / "echo.bin").write_bytes(data)
-    (ctx.workdir / "message.txt").write_text(request.message, encoding="utf-8")
+    with ctx.stage("read"):
+        if request.fail:
+            raise RuntimeError("asked to fail")
+        data = ctx.input_path("data").read_bytes()
+    with ctx.stage("write"):
+        (ctx.workdir / "echo.bin").write_bytes(data)
+        (ctx.workdir / "message.txt").write_text(request.message, encoding="utf-8")
     return EchoResult(message=request.message, num_bytes=len(data))
 
 

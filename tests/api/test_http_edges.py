@@ -292,3 +292,38 @@ def test_access_log_carries_request_id_user_and_tenant(
     assert done[0]["user"].startswith("eng_a")
     assert done[0]["route"] == "/api/v1/runs"
     assert done[0]["status"] == 200
+
+
+def test_metrics_show_run_and_stage_durations_by_outcome(sqlite_env: Env) -> None:
+    sqlite_env.seed_run("acme")
+    runs = sqlite_env.app.state.opsforge.runs
+    folder = Path(sqlite_env.settings.data_dir) / "seed"
+    failed = runs.submit(
+        engine="test",
+        kind="echo",
+        tenant_id="acme",
+        params={"fail": True},
+        created_by="seed",
+        inputs={"data": folder / "data.bin"},
+    )
+    assert runs.get(failed.id, tenant_ids=None).status.value == "failed"
+    text = sqlite_env.client.get("/metrics").text
+    for outcome in ("succeeded", "failed"):
+        assert (
+            f'opsforge_run_stage_seconds_count{{engine="test",outcome="{outcome}",stage="read"}} 1.0'
+            in text
+        ), text
+        assert (
+            f'opsforge_run_wall_seconds_count{{engine="test",kind="echo",outcome="{outcome}"}} 1.0'
+            in text
+        )
+    # the failing run stopped inside "read": no "write" stage for it
+    assert (
+        'opsforge_run_stage_seconds_count{engine="test",outcome="succeeded",stage="write"} 1.0'
+        in text
+    )
+    assert 'outcome="failed",stage="write"' not in text
+    assert (
+        'opsforge_run_stage_seconds_bucket{engine="test",le="+Inf",outcome="succeeded",stage="read"} 1.0'
+        in text
+    )

@@ -126,3 +126,37 @@ def test_bad_recommendation_requests(env: Env) -> None:
     not_ran = env.client.get(f"/api/v1/recommendations/{echo}/results", headers=env.h("eng_a"))
     assert not_ran.status_code == 422
     assert "not ran.recommend" in not_ran.json()["detail"]
+
+
+def test_concurrent_first_reads_file_each_proposal_once(env: Env) -> None:
+    import threading
+
+    from opsforge.api.routes.recommendations import ensure_proposals, read_recommendation_rows
+
+    run_id = _submit(env)
+    state = env.app.state.opsforge
+    run = state.runs.get(run_id, tenant_ids=None)
+    rows = read_recommendation_rows(state, run)
+    barrier = threading.Barrier(5)
+    counts: list[int] = []
+    errors: list[BaseException] = []
+
+    def first_read() -> None:
+        try:
+            barrier.wait(timeout=10)
+            counts.append(ensure_proposals(state, run, rows))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first_read) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert counts == [3] * 5
+    history = env.client.get("/api/v1/cells/101/recommendations", headers=env.h("viewer_a"))
+    assert len(history.json()) == 2  # two rows for cell 101 (same issue), each filed once
+    pid = history.json()[0]["id"]
+    detail = env.client.get(f"/api/v1/proposals/{pid}", headers=env.h("viewer_a")).json()
+    assert [h["from_status"] for h in detail["history"]] == ["none"]

@@ -30,6 +30,7 @@ from opsforge.core.jobs.runner import staging_prefix
 from opsforge.core.jobs.schemas import RunStatus
 from opsforge.core.jobs.selftest import JOB_KINDS
 from opsforge.core.jobs.service import RunService
+from opsforge.core.metrics import stage_durations
 from opsforge.core.storage.db import Database
 from opsforge.core.storage.migrate import upgrade
 from opsforge.core.storage.models import Artifact, Run, Tenant
@@ -275,3 +276,47 @@ def test_rabbitmq_worker_runs_a_run_with_inputs(rabbit_cluster: _Cluster, tmp_pa
     assert final.result == {"num_lines": 4, "size_bytes": 8}
     assert final.lineage is not None
     assert final.lineage["inputs"]["data"]["size_bytes"] == 8
+
+
+class _LostMessages:
+    """A publish that never reaches the broker (the run is committed, its message lost)."""
+
+    max_attempts = 3
+
+    def dispatch(self, run_id: str) -> None:
+        _ = run_id
+
+
+@pytest.mark.redis
+@needs_redis
+def test_worker_reaper_resends_a_lost_queued_run(tmp_path: Path) -> None:
+    cluster = _Cluster(tmp_path, REDIS_URL)
+    cluster.env["OPSFORGE_JOBS__REQUEUE_AFTER_S"] = "1"
+    try:
+        lost = RunService(cluster.database, cluster.store, JobRegistry(JOB_KINDS), _LostMessages())
+        run = lost.submit(
+            engine="selftest",
+            kind="sleep",
+            tenant_id="acme",
+            params={"steps": 2, "step_s": 0.05},
+            created_by="test",
+        )
+        cluster.start("w1")
+        cluster.wait_ready()
+        final = cluster.service.wait(run.id, timeout_s=30)
+        assert final.status is RunStatus.SUCCEEDED, cluster.log_path("w1").read_text()
+        assert final.attempts == 1
+        logs = cluster.log_path("w1").read_text(errors="replace")
+        assert "run_redispatched" in logs
+        # the worker process counted the run's stage where any API process reads it
+        assert stage_durations(cluster.database)[("selftest", "sleep", "succeeded")][2] == 1
+        # a duplicate message for the finished run is harmless: it is not claimed
+        dispatcher = CeleryDispatcher(cluster.app, queue=cluster.queue)
+        dispatcher.dispatch(run.id)
+        deadline = time.monotonic() + 15
+        while "run_not_claimed" not in cluster.log_path("w1").read_text(errors="replace"):
+            assert time.monotonic() < deadline, cluster.log_path("w1").read_text()
+            time.sleep(0.1)
+        assert cluster.service.get(run.id, tenant_ids=None).attempts == 1
+    finally:
+        cluster.close()

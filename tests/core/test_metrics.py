@@ -5,30 +5,102 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from opsforge.core.metrics import Metrics, RunStateCollector, run_counts, run_durations
+from opsforge.core.metrics import (
+    Metrics,
+    RunStateCollector,
+    record_stage_timings,
+    run_counts,
+    run_durations,
+    stage_bucket,
+    stage_durations,
+)
 from opsforge.core.storage.db import Database
 from opsforge.core.storage.models import Run, Tenant
 
 
-def test_request_and_run_metrics_render() -> None:
+def test_request_metrics_render() -> None:
     metrics = Metrics(multiprocess_dir=None)
     metrics.observe_request("/api/v1/runs/{run_id}", "GET", 200, 0.004)
-    metrics.observe_run("ran", "recommend", "succeeded", 12.5, {"load": 1.0, "detect": 10.0})
     text = metrics.render().decode()
     assert (
         'opsforge_http_request_duration_seconds_count{method="GET",'
         'route="/api/v1/runs/{run_id}",status="200"} 1.0' in text
     )
+
+
+def test_stage_buckets() -> None:
+    assert stage_bucket(0.0) == "0.1"
+    assert stage_bucket(0.1) == "0.1"
+    assert stage_bucket(0.11) == "0.5"
+    assert stage_bucket(7200.0) == "7200.0"
+    assert stage_bucket(7200.5) == "+Inf"
+
+
+def test_stage_histogram_is_cumulative_in_the_database(database: Database) -> None:
+    runs = [
+        ("ran", "succeeded", {"load": 0.05, "detect": 12.0}),
+        ("ran", "succeeded", {"load": 0.3, "detect": 4.0}),
+        ("ran", "failed", {"load": 0.2}),
+        ("scheduling", "succeeded", {"solve": 9000.0}),
+    ]
+    for engine, outcome, timings in runs:
+        with database.session() as session:
+            record_stage_timings(session, engine, outcome, timings)
+    with database.session() as session:
+        record_stage_timings(session, "ran", "succeeded", {})  # no stages: nothing
+    hist = stage_durations(database)
+    cumulative, total_s, count = hist[("ran", "load", "succeeded")]
+    assert count == 2
+    assert total_s == pytest.approx(0.35)
+    assert cumulative[:3] == [1, 2, 2]  # <= 0.1, <= 0.5, <= 1
+    assert cumulative[-1] == 2
+    assert hist[("ran", "detect", "succeeded")][0][3:6] == [1, 1, 2]  # <= 5, <= 10, <= 30
+    assert hist[("ran", "load", "failed")][2] == 1
+    solve = hist[("scheduling", "solve", "succeeded")]
+    assert solve[0][-1] == 0  # beyond the last bound: only in +Inf
+    assert solve[2] == 1
+
+    metrics = Metrics(multiprocess_dir=None)
+    metrics.add_collector(RunStateCollector(lambda: {}, stages=lambda: stage_durations(database)))
+    text = metrics.render().decode()
     assert (
-        'opsforge_runs_finished_total{engine="ran",kind="recommend",outcome="succeeded"} 1.0'
+        'opsforge_run_stage_seconds_count{engine="ran",outcome="succeeded",stage="load"} 2.0'
         in text
     )
-    assert 'opsforge_run_stage_duration_seconds_count{engine="ran",stage="detect"} 1.0' in text
+    assert (
+        'opsforge_run_stage_seconds_bucket{engine="scheduling",le="+Inf",outcome="succeeded",'
+        'stage="solve"} 1.0' in text
+    )
+
+
+def test_concurrent_completions_all_count(database: Database) -> None:
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def finish() -> None:
+        try:
+            barrier.wait(timeout=10)
+            for _ in range(5):
+                with database.session() as session:
+                    record_stage_timings(session, "ran", "succeeded", {"a": 0.2, "b": 0.2})
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=finish) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    hist = stage_durations(database)
+    assert hist[("ran", "a", "succeeded")][2] == 20
+    assert hist[("ran", "b", "succeeded")][1] == pytest.approx(4.0)
 
 
 def test_two_instances_do_not_clash() -> None:

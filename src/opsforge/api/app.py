@@ -30,7 +30,13 @@ from opsforge.core.auth.service import AuthService
 from opsforge.core.config import Settings, get_settings
 from opsforge.core.jobs.service import RunService, build_run_service
 from opsforge.core.logging import configure_logging, get_logger
-from opsforge.core.metrics import Metrics, RunStateCollector, run_counts, run_durations
+from opsforge.core.metrics import (
+    Metrics,
+    RunStateCollector,
+    run_counts,
+    run_durations,
+    stage_durations,
+)
 from opsforge.core.ratelimit import RateLimiter, build_rate_limiter
 from opsforge.core.reviews import ReviewService
 from opsforge.core.storage.db import Database
@@ -89,7 +95,11 @@ def create_app(
     runs_service = run_service or build_run_service(settings, database)
     metrics = Metrics()
     metrics.add_collector(
-        RunStateCollector(partial(run_counts, database), partial(run_durations, database))
+        RunStateCollector(
+            partial(run_counts, database),
+            partial(run_durations, database),
+            partial(stage_durations, database),
+        )
     )
     state = AppState(
         settings=settings,

@@ -10,19 +10,17 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
+from opsforge.cli.common import cli_errors, cli_settings, open_database
 from opsforge.core.audit import AuditLog
 from opsforge.core.auth.service import AuthService
-from opsforge.core.config import Settings, get_settings
-from opsforge.core.errors import InvalidInputError, OpsforgeError
-from opsforge.core.logging import configure_logging
+from opsforge.core.config import Settings
+from opsforge.core.errors import InvalidInputError
 from opsforge.core.storage.db import Database
 
 __all__ = ["audit_app", "keys_app", "register", "tenants_app", "users_app"]
@@ -38,19 +36,8 @@ err = Console(stderr=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
-@contextmanager
-def _errors() -> Iterator[None]:
-    try:
-        yield
-    except OpsforgeError as exc:
-        err.print(f"[red]error[/red] ({exc.code}): {exc.message}", highlight=False)
-        raise typer.Exit(exc.exit_code) from exc
-
-
-def _settings() -> Settings:
-    settings = get_settings()
-    configure_logging(settings.log_level, settings.log_json)
-    return settings
+_errors = cli_errors
+_settings = cli_settings
 
 
 def upgrade_database(database: Database) -> None:
@@ -61,9 +48,7 @@ def upgrade_database(database: Database) -> None:
 
 
 def _database(settings: Settings) -> Database:
-    database = Database(settings.resolved_database_url)
-    upgrade_database(database)
-    return database
+    return open_database(settings, migrate="always")
 
 
 def _auth(settings: Settings, database: Database) -> AuthService:

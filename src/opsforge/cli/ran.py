@@ -22,7 +22,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from opsforge.core.errors import ConfigError, OpsforgeError
+from opsforge.cli.common import cli_errors
+from opsforge.core.errors import ConfigError
 from opsforge.core.jobs.context import LocalRunContext
 from opsforge.core.lineage import MANIFEST_NAME, build_manifest
 from opsforge.core.logging import configure_logging
@@ -42,15 +43,7 @@ def _logging(verbose: bool) -> None:
     configure_logging(level="INFO" if verbose else "WARNING")
 
 
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Map the opsforge error hierarchy to one line on stderr and its exit code."""
-    try:
-        yield
-    except OpsforgeError as exc:
-        message = " ".join(exc.message.split())  # exactly one line
-        typer.echo(f"error ({exc.code}): {message}", err=True)
-        raise typer.Exit(exc.exit_code) from exc
+_errors = cli_errors
 
 
 @contextmanager

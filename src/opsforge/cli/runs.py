@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -17,13 +16,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from opsforge.core.config import Settings, get_settings
-from opsforge.core.errors import InvalidInputError, OpsforgeError
+from opsforge.cli.common import cli_errors, cli_settings, open_database
+from opsforge.core.config import Settings
+from opsforge.core.errors import InvalidInputError
 from opsforge.core.jobs.dispatch import LocalPoolDispatcher
 from opsforge.core.jobs.registry import JobRegistry
 from opsforge.core.jobs.schemas import RunPublic, RunStatus
 from opsforge.core.jobs.service import RunService, build_run_service
-from opsforge.core.logging import configure_logging
 from opsforge.core.storage.db import Database
 from opsforge.core.storage.migrate import current_revision, head_revision, upgrade
 from opsforge.core.storage.models import Tenant
@@ -39,26 +38,12 @@ out = Console()
 err = Console(stderr=True)
 
 
-@contextmanager
-def _errors() -> Iterator[None]:
-    try:
-        yield
-    except OpsforgeError as exc:
-        err.print(f"[red]error[/red] ({exc.code}): {exc.message}", highlight=False)
-        raise typer.Exit(exc.exit_code) from exc
-
-
-def _settings() -> Settings:
-    settings = get_settings()
-    configure_logging(settings.log_level, settings.log_json)
-    return settings
+_errors = cli_errors
+_settings = cli_settings
 
 
 def _database(settings: Settings) -> Database:
-    database = Database(settings.resolved_database_url)
-    if database.dialect == "sqlite":
-        upgrade(database)  # the embedded default migrates itself
-    return database
+    return open_database(settings, migrate="sqlite")  # the embedded default migrates itself
 
 
 def _service(

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from opsforge.core.errors import InvalidInputError, OpsforgeError
+from opsforge.cli.common import cli_errors
+from opsforge.core.errors import InvalidInputError
 from opsforge.core.logging import configure_logging
 from opsforge.engines.scheduling import io
 from opsforge.engines.scheduling.backends.rules import RULES, RuleName
@@ -33,16 +32,7 @@ def _setup() -> None:
     configure_logging("WARNING")
 
 
-@contextmanager
-def _errors(as_json: bool) -> Iterator[None]:
-    try:
-        yield
-    except OpsforgeError as exc:
-        if as_json:
-            typer.echo(json.dumps({"ok": False, **exc.to_dict()}, default=str))
-        else:
-            err.print(f"[red]error[/red] ({exc.code}): {exc.message}", highlight=False)
-        raise typer.Exit(exc.exit_code) from exc
+_errors = cli_errors
 
 
 def _policy(path: Path | None) -> Policy:

@@ -65,6 +65,8 @@ class JobsSettings(_Section):
     heartbeat_interval_s: float = Field(5.0, gt=0)
     heartbeat_timeout_s: float = Field(30.0, gt=0)
     max_attempts: int = Field(3, ge=1)
+    #: A run queued this long without change is dispatched again (its message may be lost). [s]
+    requeue_after_s: float = Field(300.0, gt=0)
 
 
 class ArtifactSettings(_Section):

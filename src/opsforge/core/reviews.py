@@ -3,23 +3,32 @@ rolled_back, with who and why for every step.
 
 Each transition is a guarded UPDATE (``WHERE status = <from>``) plus a :class:`ReviewEvent`
 row in the same transaction, so two reviewers racing cannot both move a proposal.
+
+Creation is idempotent at the database level when the caller names the proposal: an engine's
+proposals get a deterministic id (:func:`proposal_id_for`, a UUIDv5 of run, engine, subject, kind
+and the occurrence number of that pair in the run's output) and are inserted with
+``INSERT ... ON CONFLICT (id) DO NOTHING``, so concurrent first readers in any number of
+processes create each proposal (and its creation event) exactly once, without locks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+import uuid
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select, update
+from sqlalchemy import Table, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 
 from opsforge.core.errors import ConflictError, InvalidInputError, NotFoundError
 from opsforge.core.jobs.schemas import as_utc
 from opsforge.core.logging import get_logger
 from opsforge.core.storage.db import Database
-from opsforge.core.storage.models import Proposal, ReviewEvent, Run, utcnow
+from opsforge.core.storage.models import Proposal, ReviewEvent, Run, new_id, utcnow
 
 __all__ = [
     "TRANSITIONS",
@@ -27,6 +36,7 @@ __all__ = [
     "ProposalStatus",
     "ReviewEventPublic",
     "ReviewService",
+    "proposal_id_for",
 ]
 
 log = get_logger(__name__)
@@ -55,6 +65,18 @@ TRANSITIONS: Mapping[ProposalStatus, frozenset[ProposalStatus]] = {
 
 #: ``from_status`` of the event that records the creation of a proposal.
 CREATED = "none"
+
+#: Namespace of deterministic proposal ids (UUIDv5).
+_PROPOSAL_NAMESPACE = uuid.UUID("6f0e6a52-3c1e-5b8e-9a57-0b1d5c2f7e41")
+
+
+def proposal_id_for(run_id: str, engine: str, subject: str, kind: str, occurrence: int = 0) -> str:
+    """Deterministic id of the ``occurrence``-th proposal of ``kind`` about ``subject`` of a run.
+
+    The same run output always yields the same ids, which makes creating them idempotent.
+    """
+    name = "\x1f".join((run_id, engine, subject, kind, str(occurrence)))
+    return str(uuid.uuid5(_PROPOSAL_NAMESPACE, name))
 
 
 class ProposalPublic(BaseModel):
@@ -129,45 +151,136 @@ class ReviewService:
         *,
         actor: str | None = None,
         reason: str = "",
+        proposal_id: str | None = None,
     ) -> ProposalPublic:
         """Record a proposal of run ``run_id`` about ``subject`` (a cell, a node, a job).
+
+        With ``proposal_id`` the call is idempotent: when that proposal exists already (created
+        by this or a concurrent call in any process) it is returned unchanged.
+
+        Raises
+        ------
+        NotFoundError
+            The run does not exist or belongs to another tenant.
+        ConflictError
+            ``proposal_id`` exists for another run.
+        """
+        pid = proposal_id or new_id()
+        with self.database.session() as session:
+            self._check_run(session, run_id, tenant_id)
+            created = self._insert(
+                session, pid, run_id, tenant_id, engine, subject, kind, payload, actor, reason
+            )
+            row = session.get(Proposal, pid)
+            assert row is not None
+            if row.run_id != run_id:
+                raise ConflictError(
+                    f"proposal {pid} exists for run {row.run_id}, not {run_id}", proposal_id=pid
+                )
+            public = ProposalPublic.from_row(row)
+        if created:
+            log.info("proposal_created", proposal_id=pid, subject=subject, engine=engine)
+        return public
+
+    def propose_many(
+        self,
+        run_id: str,
+        tenant_id: str,
+        engine: str,
+        items: Iterable[tuple[str, str, Mapping[str, Any]]],
+        *,
+        actor: str | None = None,
+        reason: str = "",
+    ) -> int:
+        """Record a run's proposals ``(subject, kind, payload)`` in one transaction, idempotently.
+
+        Ids come from :func:`proposal_id_for` (the n-th item with the same subject and kind gets
+        occurrence n), so calling this again, concurrently or not, creates nothing twice.
+        Returns how many proposals this call created.
 
         Raises
         ------
         NotFoundError
             The run does not exist or belongs to another tenant.
         """
-        now = utcnow()
+        seen: dict[tuple[str, str], int] = {}
+        created = 0
         with self.database.session() as session:
-            run = session.get(Run, run_id)
-            if run is None or run.tenant_id != tenant_id:
-                raise NotFoundError(f"run {run_id} does not exist", run_id=run_id)
-            row = Proposal(
-                run_id=run_id,
-                tenant_id=tenant_id,
-                engine=engine,
-                subject=subject,
-                kind=kind,
-                payload=dict(payload),
-                status=ProposalStatus.PROPOSED.value,
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(row)
-            session.flush()
-            session.add(
-                ReviewEvent(
-                    proposal_id=row.id,
-                    from_status=CREATED,
-                    to_status=ProposalStatus.PROPOSED.value,
-                    actor=actor or f"run:{run_id}",
-                    reason=reason,
-                    at=now,
+            self._check_run(session, run_id, tenant_id)
+            for subject, kind, payload in items:
+                occurrence = seen.get((subject, kind), 0)
+                seen[(subject, kind)] = occurrence + 1
+                pid = proposal_id_for(run_id, engine, subject, kind, occurrence)
+                created += self._insert(
+                    session, pid, run_id, tenant_id, engine, subject, kind, payload, actor, reason
                 )
+        log.info("proposals_created", run_id=run_id, engine=engine, created=created)
+        return created
+
+    @staticmethod
+    def _check_run(session: Session, run_id: str, tenant_id: str) -> None:
+        owner = session.scalar(select(Run.tenant_id).where(Run.id == run_id))
+        if owner is None or owner != tenant_id:
+            raise NotFoundError(f"run {run_id} does not exist", run_id=run_id)
+
+    def _insert(
+        self,
+        session: Session,
+        proposal_id: str,
+        run_id: str,
+        tenant_id: str,
+        engine: str,
+        subject: str,
+        kind: str,
+        payload: Mapping[str, Any],
+        actor: str | None,
+        reason: str,
+    ) -> int:
+        """Insert the proposal unless its id exists; add its creation event. 1 if inserted."""
+        now = utcnow()
+        values = {
+            "id": proposal_id,
+            "run_id": run_id,
+            "tenant_id": tenant_id,
+            "engine": engine,
+            "subject": subject,
+            "kind": kind,
+            "payload": dict(payload),
+            "status": ProposalStatus.PROPOSED.value,
+            "created_at": now,
+            "updated_at": now,
+        }
+        table = Proposal.__table__
+        assert isinstance(table, Table)
+        if self.database.dialect in ("postgresql", "sqlite"):
+            dialect_insert = (
+                postgresql.insert if self.database.dialect == "postgresql" else sqlite.insert
             )
-            public = ProposalPublic.from_row(row)
-        log.info("proposal_created", proposal_id=public.id, subject=subject, engine=engine)
-        return public
+            statement = (
+                dialect_insert(table)
+                .values(values)
+                .on_conflict_do_nothing(index_elements=["id"])
+                .returning(table.c.id)
+            )
+            # RETURNING tells whether this statement inserted (a rowcount is not reliable here)
+            if session.execute(statement).first() is None:
+                return 0
+        else:  # no portable insert-or-ignore: look first (the primary key still refuses twins)
+            if session.get(Proposal, proposal_id) is not None:
+                return 0
+            session.execute(insert(table).values(values))
+        session.execute(
+            insert(ReviewEvent).values(
+                id=new_id(),
+                proposal_id=proposal_id,
+                from_status=CREATED,
+                to_status=ProposalStatus.PROPOSED.value,
+                actor=actor or f"run:{run_id}",
+                reason=reason,
+                at=now,
+            )
+        )
+        return 1
 
     def _visible(self, proposal_id: str, tenant_ids: Collection[str] | None) -> ProposalPublic:
         with self.database.session() as session:

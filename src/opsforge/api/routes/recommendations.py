@@ -11,22 +11,20 @@
 
 Proposals: the first time the results of a succeeded run are read, each recommendation row
 becomes a review proposal (engine ``ran``, subject = cell id, kind = the issue, payload = the
-row) through :func:`ensure_proposals`. It is idempotent (serialised by
-a lock: a process lock, plus a PostgreSQL advisory lock across processes) and costs one
-count query on later reads.
+row) through :func:`ensure_proposals`. It is idempotent at the database level (deterministic
+proposal ids inserted with ``ON CONFLICT DO NOTHING``, one transaction per run: see
+:meth:`ReviewService.propose_many`), so concurrent first reads in any number of processes create
+each proposal once, without locks; later reads cost one count query.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 import shutil
 import tempfile
-import threading
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -34,7 +32,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from opsforge.api.deps import AppState, Engineer, StateDep, Viewer
 from opsforge.api.errors import responses
@@ -48,7 +46,6 @@ __all__ = ["ensure_proposals", "router"]
 
 router = APIRouter(prefix="/api/v1", tags=["recommendations"])
 _RESULTS_FILE = "recommendations.json"
-_PROPOSAL_LOCK = threading.Lock()
 
 
 class RecommendationRunResponse(BaseModel):
@@ -211,46 +208,30 @@ def _count_proposals(state: AppState, run_id: str) -> int:
         return int(session.scalar(select(func.count()).where(Proposal.run_id == run_id)) or 0)
 
 
-@contextmanager
-def _run_lock(state: AppState, run_id: str) -> Iterator[None]:
-    """Serialise proposal creation for a run: a process lock, plus a PostgreSQL advisory lock
-    so several API processes on one PostgreSQL database cannot both create them."""
-    with _PROPOSAL_LOCK:
-        if state.database.dialect != "postgresql":
-            yield
-            return
-        key = int.from_bytes(hashlib.sha256(run_id.encode()).digest()[:8], "big", signed=True)
-        with state.database.engine.connect() as conn:
-            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
-            try:
-                yield
-            finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-                conn.commit()
-
-
 def ensure_proposals(state: AppState, run: RunPublic, rows: list[dict[str, Any]]) -> int:
     """Create one review proposal per recommendation row, once per run; returns how many exist.
 
     Engine ``ran``, subject = the row's ``cell_id``, kind = its ``issue``, payload = the row.
+    All of a run's proposals are created in one transaction, so any count above zero means all
+    of them exist.
     """
-    if not rows or _count_proposals(state, run.id):
-        return _count_proposals(state, run.id)
-    with _run_lock(state, run.id):
-        if _count_proposals(state, run.id):
-            return _count_proposals(state, run.id)
-        for row in rows:
-            state.reviews.propose(
-                run.id,
-                run.tenant_id,
-                "ran",
-                str(row.get("cell_id", "")),
-                str(row.get("issue") or "recommendation"),
-                row,
-                actor=f"run:{run.id}",
-                reason="recommended by the RAN optimizer",
-            )
-    return len(rows)
+    if not rows:
+        return 0
+    existing = _count_proposals(state, run.id)
+    if existing:
+        return existing
+    state.reviews.propose_many(
+        run.id,
+        run.tenant_id,
+        "ran",
+        (
+            (str(row.get("cell_id", "")), str(row.get("issue") or "recommendation"), row)
+            for row in rows
+        ),
+        actor=f"run:{run.id}",
+        reason="recommended by the RAN optimizer",
+    )
+    return _count_proposals(state, run.id)
 
 
 def _decode_offset(cursor: str | None) -> int:

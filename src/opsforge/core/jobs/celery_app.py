@@ -8,7 +8,8 @@ per slot), JSON only. A redelivered message is harmless: the claim is an atomic
 
 Lost workers are detected by heartbeat, not by the broker: every ``opsforge worker`` runs a
 :class:`~opsforge.core.jobs.reaper.Reaper` thread that re-queues stale runs and sends their id
-again.
+again. Lost *messages* are found by age: the same reaper re-sends runs ``queued`` for longer
+than ``jobs.requeue_after_s`` (one reaper per run and round; duplicates lose the claim).
 """
 
 from __future__ import annotations
@@ -158,10 +159,15 @@ def run_worker(
             Database(settings.resolved_database_url),
             heartbeat_timeout_s=settings.jobs.heartbeat_timeout_s,
             on_requeued=dispatcher.dispatch,
+            requeue_after_s=settings.jobs.requeue_after_s,
         )
         reaper.start()
         reaper_box["reaper"] = reaper
-        log.info("worker_reaper_started", heartbeat_timeout_s=settings.jobs.heartbeat_timeout_s)
+        log.info(
+            "worker_reaper_started",
+            heartbeat_timeout_s=settings.jobs.heartbeat_timeout_s,
+            requeue_after_s=settings.jobs.requeue_after_s,
+        )
 
     def stop_reaper(**_: Any) -> None:
         if "reaper" in reaper_box:

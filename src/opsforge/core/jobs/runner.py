@@ -27,6 +27,7 @@ import threading
 import time
 from collections.abc import Mapping
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ from opsforge.core.jobs.registry import JobRegistry
 from opsforge.core.jobs.schemas import ArtifactRole, RunStatus
 from opsforge.core.lineage import MANIFEST_NAME, build_manifest
 from opsforge.core.logging import bind_context, get_logger
+from opsforge.core.metrics import record_stage_timings
 from opsforge.core.storage.db import Database
 from opsforge.core.storage.models import Artifact, Run, utcnow
 
@@ -229,6 +231,8 @@ class Runner:
                 )
             }
         started = utcnow()
+        timings: dict[str, float] = {}  # the context's stage timings, once it exists
+        fail = partial(self._fail, state, engine=engine, stage_timings_s=timings)
         try:
             job = self.registry.get(engine, kind)
             local_inputs: dict[str, Path] = {}
@@ -243,6 +247,7 @@ class Runner:
                 on_progress=lambda f, m: state.on_progress(f, m, self.progress_flush_s),
                 is_cancelled=state.should_stop,
             )
+            ctx.stage_timings_s = timings
             request = job.request_model.model_validate(params)
             result = job.run(request, ctx)
             if not isinstance(result, job.result_model):
@@ -258,15 +263,13 @@ class Runner:
             if state.lost:
                 log.warning("run_attempt_abandoned", run_id=state.run_id, attempt=state.attempt)
                 return None
-            return self._fail(state, RunStatus.CANCELLED, exc.code, exc.message)
+            return fail(RunStatus.CANCELLED, exc.code, exc.message)
         except OpsforgeError as exc:
             log.warning("run_failed", run_id=state.run_id, code=exc.code, error=exc.message)
-            return self._fail(state, RunStatus.FAILED, exc.code, exc.message)
+            return fail(RunStatus.FAILED, exc.code, exc.message)
         except Exception as exc:
             log.exception("run_crashed", run_id=state.run_id)
-            return self._fail(
-                state, RunStatus.FAILED, JobError.code, f"{type(exc).__name__}: {exc}"
-            )
+            return fail(RunStatus.FAILED, JobError.code, f"{type(exc).__name__}: {exc}")
         finished = utcnow()
         outputs_dir = ctx.workdir
         outputs = {
@@ -359,6 +362,9 @@ class Runner:
             )
             if int(getattr(done, "rowcount", 0)) != 1:
                 raise _Lost
+            record_stage_timings(
+                session, manifest["engine"], RunStatus.SUCCEEDED.value, manifest["stage_timings_s"]
+            )
             for name, obj in stored.items():
                 session.add(
                     Artifact(
@@ -375,7 +381,16 @@ class Runner:
                 )
             state.lost = True  # the heartbeat must not touch the finished run
 
-    def _fail(self, state: _Attempt, status: RunStatus, code: str, detail: str) -> RunStatus | None:
+    def _fail(
+        self,
+        state: _Attempt,
+        status: RunStatus,
+        code: str,
+        detail: str,
+        *,
+        engine: str,
+        stage_timings_s: Mapping[str, float],
+    ) -> RunStatus | None:
         now = utcnow()
         with state._lock, self.database.session() as session:
             done = session.execute(
@@ -390,6 +405,8 @@ class Runner:
                 )
             )
             ok = int(getattr(done, "rowcount", 0)) == 1
+            if ok:  # counted once, with the completion that only one attempt can pass
+                record_stage_timings(session, engine, status.value, stage_timings_s)
             state.lost = True
         if not ok:
             log.warning("run_completion_rejected", run_id=state.run_id, attempt=state.attempt)

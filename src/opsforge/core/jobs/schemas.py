@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Row
 
 from opsforge.core.storage.models import Artifact, Run
 
@@ -105,8 +106,8 @@ class RunPublic(BaseModel):
         return self.status in FINISHED_STATUSES
 
     @classmethod
-    def from_row(cls, row: Run) -> RunPublic:
-        """Build from an ORM row."""
+    def from_row(cls, row: Run | Row[*tuple[Any, ...]]) -> RunPublic:
+        """Build from an ORM row or a Core row of the ``runs`` table."""
         error = (
             RunError(code=row.error_code, detail=row.error_detail or "") if row.error_code else None
         )

@@ -36,6 +36,7 @@ __all__ = [
     "Proposal",
     "ReviewEvent",
     "Run",
+    "RunStageBucket",
     "Tenant",
     "User",
     "new_id",
@@ -219,3 +220,20 @@ class ReviewEvent(Base):
     actor: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RunStageBucket(Base):
+    """Cumulative histogram of run stage wall times, one row per bucket (since migration 0003).
+
+    Maintained by the runner in the transaction that finishes a run (``count + 1``,
+    ``sum_s + duration``), so ``/metrics`` reads a few rows whichever process ran the runs.
+    ``bucket`` is the upper bound of the (non-cumulative) bucket, as text (``"0.5"``, ``"+Inf"``).
+    """
+
+    __tablename__ = "run_stage_buckets"
+    engine: Mapped[str] = mapped_column(String(50), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(100), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(20), primary_key=True)
+    bucket: Mapped[str] = mapped_column(String(16), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger, default=0)
+    sum_s: Mapped[float] = mapped_column(Float, default=0.0)

@@ -79,20 +79,28 @@ def _load_rules(path: Path | None, mom: Any) -> list[Rule]:
 
 @app.command("compile")
 def compile_cmd(
-    mom_files: Annotated[list[Path], typer.Argument(help="MOM XML file(s).")],
+    mom_files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="MOM XML file(s), YANG modules (.yang files or folders) or NRM XSDs (.xsd)."
+        ),
+    ],
     out_dir: Annotated[Path, typer.Option("--out", help="Folder that becomes the package.")],
+    modules: Annotated[
+        list[str], typer.Option("--module", help="YANG module(s) to compile (with imports).")
+    ] = [],  # noqa: B006
     docs: Annotated[Path | None, typer.Option(help="Also write a Markdown reference.")] = None,
     classes_per_module: Annotated[
         int, typer.Option(min=1, help="Most MOM classes in one generated module.")
     ] = DEFAULT_CLASSES_PER_MODULE,
     as_json: JsonOpt = False,
 ) -> None:
-    """Generate a Pydantic model package from a MOM (DIR becomes an importable package)."""
+    """Generate a Pydantic model package from a MOM, YANG or NRM XSD (DIR becomes a package)."""
     with _errors(as_json):
         package = out_dir.name
         if not package.isidentifier():
             raise InvalidInputError(f"--out {out_dir}: the folder name must be a Python identifier")
-        mom = io.read_mom(mom_files)
+        mom = io.read_model(mom_files, modules=modules)
         files = generate_package(mom, package, classes_per_module=classes_per_module)
         written = io.write_package(files, out_dir)
         if docs is not None:

@@ -1,8 +1,10 @@
-"""RAN configuration compiler: MOM XML -> typed models -> templates -> cmedit plans (seed 001).
+"""RAN configuration compiler: MOM XML / YANG / NRM XSD -> typed models -> templates -> plans.
 
 Public entry points::
 
     mom = parse_moms([xml_bytes, ...])                  # or io.read_mom(paths)
+    mom = parse_yang({name: text, ...}, ["module"])     # 3GPP NRM YANG; io.read_yang(paths)
+    mom = parse_nrm_xsd({name: xsd_bytes, ...})         # Bulk CM NRM XSD; io.read_nrm_xsd
     files = generate_package(mom, "erbs_models")        # io.write_package(files, out_dir)
     models = compile_models(mom)                        # the same models, imported in memory
     rules = check_rules(parse_rules(csv_text), mom)
@@ -25,6 +27,7 @@ from opsforge.engines.ranconfig.executor import (
 )
 from opsforge.engines.ranconfig.loader import ModelSet, compile_models
 from opsforge.engines.ranconfig.mom import Mom, mom_class_name
+from opsforge.engines.ranconfig.nrm_xsd import parse_nrm_xsd
 from opsforge.engines.ranconfig.parser import parse_mom, parse_moms
 from opsforge.engines.ranconfig.plan import Plan, build_plan
 from opsforge.engines.ranconfig.reference import render_reference
@@ -44,6 +47,7 @@ from opsforge.engines.ranconfig.templates import (
     validate_document,
     validate_template,
 )
+from opsforge.engines.ranconfig.yang import parse_yang
 
 __all__ = [
     "CmState",
@@ -71,8 +75,10 @@ __all__ = [
     "parse_command",
     "parse_mom",
     "parse_moms",
+    "parse_nrm_xsd",
     "parse_response",
     "parse_rules",
+    "parse_yang",
     "render_reference",
     "resolve_template",
     "suggest_rules",

@@ -20,6 +20,7 @@ from opsforge.engines.ranconfig.cm import CmState, MoState, mo_class_of
 from opsforge.engines.ranconfig.cmedit import parse_response
 from opsforge.engines.ranconfig.executor import ExecutionReport
 from opsforge.engines.ranconfig.mom import Mom
+from opsforge.engines.ranconfig.nrm_xsd import parse_nrm_xsd
 from opsforge.engines.ranconfig.parser import parse_moms
 from opsforge.engines.ranconfig.plan import Plan
 from opsforge.engines.ranconfig.rules import Rule, parse_rules
@@ -29,14 +30,19 @@ from opsforge.engines.ranconfig.templates import (
     dump_template,
     load_template,
 )
+from opsforge.engines.ranconfig.yang import module_name_of, parse_yang
 
 __all__ = [
+    "read_model",
     "read_mom",
+    "read_nrm_xsd",
     "read_plan",
     "read_report",
     "read_rules",
     "read_scope",
     "read_template",
+    "read_yang",
+    "read_yang_modules",
     "template_format",
     "write_package",
     "write_plan",
@@ -57,6 +63,112 @@ def read_mom(paths: Path | Sequence[Path], *, keep_descriptions: bool = True) ->
     with ExitStack() as stack:
         handles = [stack.enter_context(_exists(p).open("rb")) for p in items]
         return parse_moms(handles, keep_descriptions=keep_descriptions)
+
+
+def _paths(paths: Path | Sequence[Path]) -> list[Path]:
+    return [paths] if isinstance(paths, Path) else list(paths)
+
+
+def read_yang_modules(paths: Path | Sequence[Path]) -> dict[str, str]:
+    """YANG texts (file name -> text) for :func:`~.yang.parse_yang`.
+
+    Every ``.yang`` file given, every ``.yang`` file below a folder given, and every ``.yang``
+    file below the folder of a file given (the module search path for its imports).
+    """
+    found: dict[Path, None] = {}
+    for path in _paths(paths):
+        if path.is_dir():
+            found.update(dict.fromkeys(sorted(path.rglob("*.yang"))))
+        else:
+            found[_exists(path)] = None
+            found.update(dict.fromkeys(sorted(path.parent.rglob("*.yang"))))
+    if not found:
+        raise NotFoundError(f"no .yang files in {[str(p) for p in _paths(paths)]}")
+    return {str(p): p.read_text(encoding="utf-8") for p in found}
+
+
+def read_yang(paths: Path | Sequence[Path], modules: Sequence[str] | None = None) -> Mom:
+    """Compile YANG modules into a MOM.
+
+    ``modules`` names the modules to compile; without it, the modules of the files given, or
+    with only folders given, every module found in them.
+    """
+    texts = read_yang_modules(paths)
+    files = [p for p in _paths(paths) if not p.is_dir()]
+    if not modules and files:
+        modules = [module_name_of(texts[str(p)], str(p)) for p in files]
+    return parse_yang(texts, list(modules) if modules else None)
+
+
+def read_nrm_xsd(paths: Path | Sequence[Path]) -> Mom:
+    """Compile 3GPP Bulk CM NRM schemas (``.xsd``) into a MOM.
+
+    Files given are compiled with the schemas they import, looked up among the ``.xsd`` files of
+    their folders; a folder given compiles every schema in it.
+    """
+    found: dict[Path, None] = {}
+    roots: list[str] | None = []
+    for path in _paths(paths):
+        if path.is_dir():
+            found.update(dict.fromkeys(sorted(path.glob("*.xsd"))))
+            roots = None
+        else:
+            found[_exists(path)] = None
+            found.update(dict.fromkeys(sorted(path.parent.glob("*.xsd"))))
+            if roots is not None:
+                roots.append(str(path))
+    if not found:
+        raise NotFoundError(f"no .xsd files in {[str(p) for p in _paths(paths)]}")
+    documents = {str(p): p.read_bytes() for p in found}
+    return parse_nrm_xsd(documents, roots)
+
+
+def _model_kind(path: Path) -> str:
+    """``yang``, ``xsd`` or ``mom`` (Ericsson MOM XML) from the suffix, else the content."""
+    if path.is_dir():
+        if next(path.rglob("*.yang"), None) is not None:
+            return "yang"
+        if next(path.glob("*.xsd"), None) is not None:
+            return "xsd"
+        raise NotFoundError(f"{path}: no .yang or .xsd files in this folder", path=str(path))
+    suffix = path.suffix.lower()
+    if suffix in (".yang", ".xsd"):
+        return suffix[1:]
+    with _exists(path).open("rb") as handle:
+        head = handle.read(4096)
+    if b"http://www.w3.org/2001/XMLSchema" in head and b"schema" in head:
+        return "xsd"
+    if head.lstrip().startswith((b"module ", b"submodule ")):
+        return "yang"
+    return "mom"
+
+
+def read_model(
+    paths: Path | Sequence[Path],
+    *,
+    modules: Sequence[str] = (),
+    keep_descriptions: bool = True,
+) -> Mom:
+    """Read a model of any supported input: Ericsson MOM XML, YANG or 3GPP NRM XSD.
+
+    The kind comes from the suffix (``.yang``, ``.xsd``; a folder by the files in it) or, for
+    other files, from the content; all paths must be of one kind. ``modules`` names YANG modules
+    to compile (:func:`read_yang`).
+    """
+    items = _paths(paths)
+    kinds = {_model_kind(p) for p in items}
+    if len(kinds) != 1:
+        raise InvalidInputError(
+            f"expected model files of one kind (MOM XML, YANG or XSD), got {sorted(kinds)}"
+        )
+    kind = kinds.pop()
+    if modules and kind != "yang":
+        raise InvalidInputError(f"--module names YANG modules; the input is {kind}")
+    if kind == "yang":
+        return read_yang(items, modules or None)
+    if kind == "xsd":
+        return read_nrm_xsd(items)
+    return read_mom(items, keep_descriptions=keep_descriptions)
 
 
 _GENERATED_MARK = b"Generated by opsforge ranconfig; do not edit."

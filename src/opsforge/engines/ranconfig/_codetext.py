@@ -73,9 +73,21 @@ def plan_names(mom: Mom, groups: list[list[str]] | None = None) -> GeneratedName
     return names
 
 
-def _isort_key(name: str) -> tuple[int, str, str]:
+_DIGITS = re.compile(r"(\d+)")
+
+
+def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Natural order, as ruff's isort compares names (``EPN2`` before ``EPN10``)."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part) for part in _DIGITS.split(text) if part
+    )
+
+
+def _isort_key(
+    name: str,
+) -> tuple[int, tuple[tuple[int, int | str], ...], tuple[tuple[int, int | str], ...]]:
     kind = 0 if name.isupper() and len(name) > 1 else (1 if name[0].isupper() else 2)
-    return (kind, name.lower(), name)
+    return (kind, _natural(name.lower()), _natural(name))
 
 
 def _import(module: str, names: set[str]) -> str:

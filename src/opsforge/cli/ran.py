@@ -9,6 +9,7 @@ users' format (``grid.csv``, ``gis.csv``) with its ground truth (``truth.json``)
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -143,7 +144,7 @@ def recommend_cmd(
                 raise ConfigError(
                     f"{option} not given and no operator file value for it", key=option
                 )
-            return Path(expand_placeholders(fallback))
+            return Path(expand_placeholders(fallback, os.environ))
 
         grid, gis, out_dir = pick(grid, "--grid"), pick(gis, "--gis"), pick(out_dir, "--out")
         out_dir.mkdir(parents=True, exist_ok=True)

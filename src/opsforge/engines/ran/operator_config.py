@@ -20,7 +20,6 @@ Every key is validated; an unknown key or a bad value raises
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -166,15 +165,15 @@ def parse_operator_config(raw: Mapping[str, Any], source: str = "<mapping>") -> 
     )
 
 
-def expand_placeholders(value: str, env: Mapping[str, str] | None = None) -> str:
-    """Replace ``${NAME}`` with ``env[NAME]`` (``os.environ`` when ``env`` is None).
+def expand_placeholders(value: str, env: Mapping[str, str]) -> str:
+    """Replace ``${NAME}`` with ``env[NAME]`` (the caller passes the environment it trusts).
 
     Raises
     ------
     ConfigError
         When a placeholder names a variable that is not set.
     """
-    source = os.environ if env is None else env
+    source = env
 
     def sub(match: re.Match[str]) -> str:
         name = match.group(1)

@@ -62,3 +62,20 @@ def test_sigscale_eutran_example() -> None:
     cells = state.of_class("EUtranCellFDD")
     assert cells
     assert all(f.startswith("SubNetwork=6,ManagedElement=1,ENBFunction=1,") for f in cells)
+
+
+def test_one_item_wrapped_in_its_element_is_a_sequence_of_one(mini_mom: Mom) -> None:
+    original = (DATA / "bulkcm_export.xml").read_text(encoding="utf-8")
+    wrapped = original.replace(
+        "<es:additionalPlmnList><es:mcc>240</es:mcc><es:mnc>1</es:mnc>"
+        "<es:mncLength>2</es:mncLength></es:additionalPlmnList>",
+        "<es:additionalPlmnList><es:plmnId><es:mcc>240</es:mcc><es:mnc>1</es:mnc>"
+        "<es:mncLength>2</es:mncLength></es:plmnId></es:additionalPlmnList>",
+    ).replace(
+        "<es:earfcnList><es:value>100</es:value><es:value>200</es:value></es:earfcnList>",
+        "<es:earfcnList><es:earfcn>100</es:earfcn></es:earfcnList>",
+    )
+    assert wrapped != original
+    cell = parse_bulk_cm(wrapped.encode("utf-8"), mini_mom).mos[CELL]
+    assert cell.attributes["additionalPlmnList"] == [{"mcc": 240, "mnc": 1, "mncLength": 2}]
+    assert cell.attributes["earfcnList"] == [100]

@@ -171,11 +171,8 @@ def test_3gpp_nr_example_validates(nr_xsd: Mom) -> None:
     cells = [mo for mo in state.mos.values() if mo.mo_class == "NRCellDU"]
     assert cells
     for mo in cells:
-        # bulkcm.parse_bulk_cm reads a list holding ONE <pLMNId> as [{"pLMNId": {...}}] (it
-        # only unwraps <dn>/<value>), so that attribute is checked on its elements here
-        values = {k: v for k, v in mo.attributes.items() if k != "pLMNIdList"}
-        models.model("NRCellDU").model_validate(values)
+        # a <pLMNIdList> holding ONE <pLMNId> is a sequence of one struct, not a wrapper dict
         plmns = mo.attributes["pLMNIdList"]
         assert isinstance(plmns, list)
-        unwrapped = [p["pLMNId"] if isinstance(p, dict) and "pLMNId" in p else p for p in plmns]
-        models.model("NRCellDU").model_validate({"pLMNIdList": unwrapped})
+        assert all(isinstance(p, dict) and "pLMNId" not in p for p in plmns), plmns
+        models.model("NRCellDU").model_validate(mo.attributes)

@@ -17,7 +17,7 @@ from lxml import etree
 
 from opsforge.core.errors import DataQualityError
 from opsforge.engines.ranconfig.cm import CmState, JsonValue, MoState
-from opsforge.engines.ranconfig.mom import Mom, mom_class_name
+from opsforge.engines.ranconfig.mom import DataType, Mom, mom_class_name
 
 __all__ = ["parse_bulk_cm"]
 
@@ -66,6 +66,26 @@ def _attributes(el: Any) -> tuple[str, dict[str, JsonValue]]:
     return cls, {_local(c.tag): _value(c) for c in holder if isinstance(c.tag, str)}
 
 
+def _as_sequence(value: JsonValue, element: DataType | None, mom: Mom) -> JsonValue:
+    """A sequence value: the XML cannot tell one item from a sequence of one.
+
+    Several items come as a list already. One item comes either bare (``<list>5</list>``, a
+    struct's members directly) or wrapped in its item element (``<pLMNIdList><pLMNId>..``),
+    which reads as ``{"pLMNId": {...}}``: a one-key mapping whose key is not a member of the
+    element struct is such a wrapper and is unwrapped.
+    """
+    if isinstance(value, list):
+        return value
+    if isinstance(value, dict) and len(value) == 1:
+        ((key, inner),) = value.items()
+        members: set[str] = set()
+        if element is not None and element.kind == "struct" and element.ref in mom.structs:
+            members = set(mom.structs[element.ref].members)
+        if key not in members:
+            return [inner]
+    return [value]
+
+
 def parse_bulk_cm(data: bytes, mom: Mom | None = None) -> CmState:
     """Read a Bulk CM file into a CM state (FDN -> class and values).
 
@@ -97,8 +117,8 @@ def parse_bulk_cm(data: bytes, mom: Mom | None = None) -> CmState:
             mom_cls = mom.get_class(cls) if mom is not None else None
             for name, value in values.items():
                 attr = mom_cls.attributes.get(name) if mom_cls is not None else None
-                if attr is not None and attr.data_type.kind == "sequence":
-                    values[name] = value if isinstance(value, list) else [value]
+                if attr is not None and attr.data_type.kind == "sequence" and mom is not None:
+                    values[name] = _as_sequence(value, attr.data_type.element, mom)
             fdn = f"{parent},{cls}={child.get('id')}" if parent else f"{cls}={child.get('id')}"
             state.mos[fdn] = MoState(mo_class=cls, attributes=values)
             walk(child, fdn)

@@ -83,7 +83,11 @@ class OvershooterParams(_Params):
        beamwidth) is at least ``min_far_lobe_surplus_db``; or its recorded tilt gives it at least
        ``min_predicted_far_gain_db`` more vertical-pattern gain at ``R`` than the median tilt of
        its neighbourhood. Dominance alone is not enough: shadowing lets normal cells win scattered
-       far bins.
+       far bins. The tilt evidence alone needs ``predicted_evidence_support_factor`` x the bins
+       (unless its gain is at least ``strong_predicted_far_gain_db``); or
+    3. its footprint is *displaced*: the overshooting bins carry ``displaced_traffic_share`` of
+       its traffic, number ``displaced_support_factor`` x the bins needed, and are received
+       ``displaced_dominance_surplus_db`` above the relation (or the tilt is flatter).
     """
 
     seed_aliases: ClassVar[dict[str, str]] = {"min_cell_distance": "min_cell_distance_m"}
@@ -131,6 +135,22 @@ class OvershooterParams(_Params):
     #: in enough bins beyond ``R`` inside other sites' areas. [dB]
     min_far_surplus_db: float = Field(12.0)
     competing_margin_db: float = Field(6.0, ge=0.0)
+    #: Support-aware evidence. A flatter tilt alone is a prediction from the GIS, not a
+    #: measurement (healthy low-tilt cells have it too): it needs this multiple of the bins
+    #: needed. [1]
+    predicted_evidence_support_factor: float = Field(1.5, ge=1.0)
+    #: ... unless the predicted gain is at least this (about half a vertical beamwidth of tilt
+    #: difference near the horizon: a mis-set tilt, not planning spread); then the bins needed
+    #: suffice. [dB]
+    strong_predicted_far_gain_db: float = Field(4.0)
+    #: A *displaced footprint*, overshooting bins carrying at least this share of the cell's
+    #: best-server traffic, is strong evidence by itself ... [1]
+    displaced_traffic_share: float = Field(0.2, gt=0.0, le=1.0)
+    #: ... so this multiple of the bins needed suffices ... [1]
+    displaced_support_factor: float = Field(0.7, gt=0.0, le=1.0)
+    #: ... when those bins are received at least this far above the network's
+    #: RSRP-vs-distance median, or the tilt is flatter than the neighbourhood's. [dB]
+    displaced_dominance_surplus_db: float = Field(7.0)
 
 
 class UndershooterParams(_Params):
@@ -154,7 +174,8 @@ class UndershooterParams(_Params):
     A cell is undershooting when its reach is below ``max_reach_isd_ratio`` x ISD, it has at
     least ``min_undershooting_grids`` main-lobe bins, and either (1) the predicted excess is at
     least ``min_predicted_excess_db`` and the measured excess at least ``min_excess_loss_db``
-    (tilt recorded in the GIS), or (2) *measurement only*, for tilt the GIS does not record (a
+    (tilt recorded in the GIS), or the predicted excess is at least ``weak_predicted_excess_db``
+    and the measured excess at least ``strong_excess_loss_db``, or (2) *measurement only*, for tilt the GIS does not record (a
     mechanical tilt changed on site): the measured excess is at least
     ``measured_only_excess_db`` and the cell's best-server traffic is at most
     ``max_sibling_traffic_ratio`` x the median of its site's other cells; its confidence is
@@ -168,6 +189,11 @@ class UndershooterParams(_Params):
     min_excess_loss_db: float = Field(3.0)
     #: Minimum excess loss the antenna pattern predicts from the tilt difference. [dB]
     min_predicted_excess_db: float = Field(6.0, gt=0.0)
+    #: Support-aware: a predicted excess of at least ``weak_predicted_excess_db`` suffices when
+    #: the measured excess is at least ``strong_excess_loss_db`` (the default 10 deg vertical
+    #: beamwidth under-predicts the loss of narrow antennas). [dB]
+    weak_predicted_excess_db: float = Field(4.0)
+    strong_excess_loss_db: float = Field(12.0)
     #: Sites (own included) whose median effective tilt is the neighbourhood's tilt. [1]
     neighbourhood_sites: int = Field(7, ge=1)
     #: Inner and outer edge of the examined main-lobe ring, as multiples of the local ISD. [1]
@@ -181,6 +207,12 @@ class UndershooterParams(_Params):
     target_reach_isd_ratio: float = Field(0.6, gt=0.0)
     #: Measurement-only path: minimum measured excess loss. [dB]
     measured_only_excess_db: float = Field(12.0)
+    #: ... at a sibling traffic ratio of ``max_sibling_traffic_ratio``; a deeper collapse lowers
+    #: it 1 dB per dB of traffic deficit (``10 log10(ratio / max_sibling_traffic_ratio)``), but
+    #: not below this. The default (= ``measured_only_excess_db``) keeps the trade off: at 9 dB
+    #: it found 7 instead of 4 of 16 unrecorded mechanical tilts on the independent simulator
+    #: but flagged 2 more healthy cells of its real layout (0.86 -> 0.95 per 100). [dB]
+    measured_only_min_excess_db: float = Field(12.0)
     #: Measurement-only path: best-server traffic at most this share of the median of the
     #: site's other cells (a collapsed footprint). [1]
     max_sibling_traffic_ratio: float = Field(0.2, ge=0.0)
@@ -237,16 +269,19 @@ class InterferenceParams(_Params):
     min_filtered_cells_per_grid: int = Field(4, ge=2)
     #: Level window below the bin's best RSRP. [dB]
     max_rsrp_diff_db: float = Field(5.0, gt=0.0)
-    #: Noise-aware window: the window of a bin is widened by ``noise_window_k x
-    #: measurement_sigma_db / sqrt(eventCount)``, the uncertainty of a bin's averaged level.
-    #: Noise spreads the reported levels (and lifts the strongest one), so a fixed window on
-    #: few-event bins misses cells that are truly within it. Off by default: measured, it
-    #: lowered the zone IoU on both simulators (independent: 0.42 -> 0.28 at k=1, 0.38 at
-    #: k=0.5; own: 0.84 -> 0.54 / 0.74), because it admits many single-event bins. [1]
-    noise_aware_window: bool = False
-    noise_window_k: float = Field(1.0, ge=0.0)
-    #: Standard deviation of a single RSRP measurement (one event) around the bin mean. [dB]
-    measurement_sigma_db: float = Field(4.0, ge=0.0)
+    #: Judge the rule on the posterior of the true levels instead of the noisy averages (see
+    #: :mod:`.levels` and :mod:`.interference`): each row is shrunk toward the same cell's level
+    #: in the adjacent bins by its event count, and a bin's probability of being interfered is
+    #: sampled. Without measurable per-event noise this is the plain rule.
+    noise_aware: bool = True
+    #: Standard deviation of a single event's RSRP around the bin mean; ``None`` fits it from
+    #: the data (the spread of a row around its neighbours vs 1/eventCount). [dB]
+    measurement_sigma_db: float | None = Field(None, ge=0.0)
+    #: A bin counts as interfered when the rule holds with at least this probability. [1]
+    min_interference_probability: float = Field(1.0 / 3.0, gt=0.0, le=1.0)
+    #: Draws from the posterior per uncertain bin, and the seed of those draws. [1]
+    noise_samples: int = Field(64, ge=1, le=4096)
+    noise_seed: int = 0
     #: Neighbourhood radius on the geohash grid (Chebyshev rings). [bins]
     k_ring: int = Field(3, ge=0, le=10)
     #: An interfered bin is kept when at least this share of the measured bins in its k-ring

@@ -5,7 +5,12 @@ best server in enough bins beyond its expected reach ``R = reach_isd_factor x IS
 another site's own area (judged with *that* site's ISD, so a town cell overshooting into rural
 land is seen), and physics explains the dominance: it is received above the network's
 RSRP-vs-distance relation there or in its far main lobe, or its recorded tilt is flatter than its
-neighbourhood's. The network's relation is the median RSRP of all reported main-lobe rows
+neighbourhood's. The evidence is support-aware: a flatter tilt alone (a prediction, not a
+measurement) needs ``predicted_evidence_support_factor`` x the bins needed unless its predicted
+gain is at least ``strong_predicted_far_gain_db``; a *displaced footprint* (overshooting bins
+carrying ``displaced_traffic_share`` of the cell's traffic, received
+``displaced_dominance_surplus_db`` above the relation or with a flatter tilt) needs only
+``displaced_support_factor`` x the bins needed. The network's relation is the median RSRP of all reported main-lobe rows
 (within half the horizontal beamwidth of their cell's bearing) per 0.05-decade bucket of
 distance; the same rows at the same distance are compared, so environment and band mix are the
 network's own.
@@ -124,7 +129,8 @@ def detect_overshooters(prep: Prepared, fp: pl.DataFrame, p: OvershooterParams) 
         & in_other_area
     )
     n_comp = np.bincount(prep.r_cell[compete], minlength=n_cells)
-    if not (dominant | (n_comp >= needed)).any():
+    low = min(1.0, p.displaced_support_factor)
+    if not ((n_over >= low * needed) | (n_comp >= needed)).any():
         return empty_findings()
     surplus, lobe = rsrp_surplus_db(prep)
     dom_surplus = _median_by_cell(prep.r_cell[over], surplus[over], n_cells)
@@ -133,10 +139,28 @@ def detect_overshooters(prep: Prepared, fp: pl.DataFrame, p: OvershooterParams) 
     gain = -tilt_loss_vs_neighbourhood_db(
         prep, p.neighbourhood_sites, np.where(np.isfinite(reach), reach, p.min_cell_distance_m)
     )
-    ev_dom = np.nan_to_num(dom_surplus, nan=-np.inf) >= p.min_dominance_surplus_db
+    dom_v = np.nan_to_num(dom_surplus, nan=-np.inf)
+    ev_dom = dom_v >= p.min_dominance_surplus_db
     ev_lobe = np.nan_to_num(lobe_surplus, nan=-np.inf) >= p.min_far_lobe_surplus_db
     ev_gain = gain >= p.min_predicted_far_gain_db
-    rule_a = dominant & (ev_dom | ev_lobe | ev_gain)
+    # support-aware evidence: a measured surplus needs the bins needed; a flatter tilt alone
+    # (a prediction from the GIS) needs more unless its predicted gain is large; a displaced
+    # footprint (a large share of the
+    # cell's traffic deep in other sites' areas, received above the network's relation or
+    # with a flatter tilt) needs fewer
+    shares_ok = (traffic_share >= p.min_overshooting_traffic_share) & (
+        edge_share >= p.edge_traffic_percent
+    )
+    displaced = (
+        shares_ok
+        & (traffic_share >= p.displaced_traffic_share)
+        & (n_over >= p.displaced_support_factor * needed)
+        & ((dom_v >= p.displaced_dominance_surplus_db) | ev_gain)
+    )
+    predicted_ok = (n_over >= p.predicted_evidence_support_factor * needed) | (
+        (gain >= p.strong_predicted_far_gain_db) & (n_over >= needed)
+    )
+    rule_a = (dominant & (ev_dom | ev_lobe | (ev_gain & predicted_ok))) | displaced
     rule_b = (np.nan_to_num(lobe_surplus, nan=-np.inf) >= p.min_far_surplus_db) & (n_comp >= needed)
     idx = np.flatnonzero(rule_a | rule_b)
     if idx.size == 0:
@@ -166,13 +190,22 @@ def detect_overshooters(prep: Prepared, fp: pl.DataFrame, p: OvershooterParams) 
     margin = np.clip(np.nan_to_num(margins, nan=0.0).max(axis=0), 0.0, 1.0)
     consistency = n_strong[idx] / np.maximum(n_over[idx], 1)
     confidence = np.clip(0.4 * support + 0.3 * margin + 0.3 * consistency, 0.0, 1.0)
+    measured = dominant[idx] & (ev_dom[idx] | ev_lobe[idx])
     evidence = np.where(
         ~rule_a[idx],
         "strong_far_lobe_surplus_and_competing",
         np.where(
-            ev_dom[idx],
+            measured & ev_dom[idx],
             "dominance_surplus",
-            np.where(ev_lobe[idx], "far_lobe_surplus", "flatter_tilt_than_neighbourhood"),
+            np.where(
+                measured,
+                "far_lobe_surplus",
+                np.where(
+                    dominant[idx] & ev_gain[idx] & predicted_ok[idx],
+                    "flatter_tilt_than_neighbourhood",
+                    "displaced_footprint",
+                ),
+            ),
         ),
     )
     out = pl.DataFrame(

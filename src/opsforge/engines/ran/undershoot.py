@@ -115,11 +115,28 @@ def detect_undershooters(prep: Prepared, fp: pl.DataFrame, p: UndershooterParams
         prep, p.ring_min_isd_ratio, p.ring_max_isd_ratio, p.ring_split_isd_ratio
     )
     n = gis.height
-    recorded = (pl.col("predicted_excess_db") >= p.min_predicted_excess_db) & (
-        pl.col("excess_loss_db") >= p.min_excess_loss_db
+    # a smaller predicted loss suffices when the measured loss is large (the default vertical
+    # beamwidth under-predicts the loss of narrow antennas)
+    recorded = (
+        (pl.col("predicted_excess_db") >= p.min_predicted_excess_db)
+        & (pl.col("excess_loss_db") >= p.min_excess_loss_db)
+    ) | (
+        (pl.col("predicted_excess_db") >= p.weak_predicted_excess_db)
+        & (pl.col("excess_loss_db") >= p.strong_excess_loss_db)
     )
-    measured_only = (pl.col("excess_loss_db") >= p.measured_only_excess_db) & (
-        pl.col("sibling_traffic_ratio") <= p.max_sibling_traffic_ratio
+    # the traffic deficit vs the sister cells (in dB) trades 1:1 against the level deficit:
+    # excess >= measured_only_excess_db + 10 log10(ratio / max_sibling_traffic_ratio), never
+    # below measured_only_min_excess_db
+    ratio_db = (
+        10.0
+        * (
+            pl.col("sibling_traffic_ratio").clip(lower_bound=1e-6) / p.max_sibling_traffic_ratio
+        ).log10()
+    )
+    measured_only = (
+        (pl.col("sibling_traffic_ratio") <= p.max_sibling_traffic_ratio)
+        & (pl.col("excess_loss_db") >= p.measured_only_min_excess_db)
+        & (pl.col("excess_loss_db") >= p.measured_only_excess_db + ratio_db)
     ).fill_null(False)
     cand = (
         stats.join(

@@ -77,12 +77,12 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-async def take_token(state: AppState, key: str) -> RateDecision:
-    """Take a token from bucket ``key`` (Redis calls go to the thread pool)."""
+async def take_token(state: AppState, key: str, cost: float = 1.0) -> RateDecision:
+    """Take ``cost`` tokens from bucket ``key`` (Redis calls go to the thread pool)."""
     limiter = state.limiter
     if isinstance(limiter, MemoryRateLimiter):
-        return limiter.hit(key)
-    return await run_in_threadpool(limiter.hit, key)
+        return limiter.hit(key, cost)
+    return await run_in_threadpool(limiter.hit, key, cost)
 
 
 async def _limit(state: AppState, key: str) -> None:

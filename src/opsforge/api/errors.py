@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from opsforge.core.errors import (
@@ -178,6 +179,18 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "invalid_input", detail, _request_id(request), errors=items)
 
 
+async def _data_error(request: Request, exc: Exception) -> JSONResponse:
+    """The database refused a value the client sent (PostgreSQL: a NUL character in text)."""
+    _log.warning("request_value_refused_by_database", error=str(exc).splitlines()[0][:200])
+    return error_response(
+        422,
+        "invalid_input",
+        "the request holds a value the database cannot store or compare "
+        "(for example a NUL character)",
+        _request_id(request),
+    )
+
+
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     _log.error("request_crashed", error_type=type(exc).__name__, exc_info=exc)
     return error_response(
@@ -193,4 +206,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OpsforgeError, _opsforge_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(Exception, _unhandled)

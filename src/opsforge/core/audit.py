@@ -123,6 +123,21 @@ def _canonical(values: dict[str, Any]) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+def _storable(value: Any) -> Any:
+    """``value`` with NUL characters replaced by U+FFFD (PostgreSQL text and JSONB refuse NUL).
+
+    Client-controlled strings (a path, a username) end up in events; an event that cannot be
+    written would be lost, so they are made storable instead.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
+
+
 def chain_hash(prev_hash: str, values: dict[str, Any]) -> str:
     """``sha256(prev_hash + canonical JSON of values)`` as hex."""
     return hashlib.sha256((prev_hash + _canonical(values)).encode("utf-8")).hexdigest()
@@ -194,17 +209,17 @@ class AuditLog:
         values: dict[str, Any] = {
             "id": new_id(),
             "at": (at or datetime.now(UTC)).astimezone(UTC),
-            "actor": actor[:200],
-            "tenant_id": tenant_id,
-            "action": action[:100],
-            "target": target[:500],
-            "method": method[:10],
-            "path": path[:1000],
-            "client_ip": client_ip[:64],
-            "request_id": request_id[:64],
+            "actor": _storable(actor)[:200],
+            "tenant_id": None if tenant_id is None else _storable(tenant_id),
+            "action": _storable(action)[:100],
+            "target": _storable(target)[:500],
+            "method": _storable(method)[:10],
+            "path": _storable(path)[:1000],
+            "client_ip": _storable(client_ip)[:64],
+            "request_id": _storable(request_id)[:64],
             "outcome": outcome,
             "status_code": status_code,
-            "detail": json.loads(json.dumps(detail or {}, default=str)),
+            "detail": _storable(json.loads(json.dumps(detail or {}, default=str))),
         }
         try:
             with self.database.engine.connect() as conn:

@@ -30,6 +30,12 @@ class RoleUpdate(BaseModel):
     role: Role
 
 
+def _in_tenant(user: UserPublic, tenant_id: str) -> UserPublic:
+    """The user as this tenant's admin may see it: the role here, not those elsewhere."""
+    roles = {t: r for t, r in user.roles.items() if t == tenant_id}
+    return user.model_copy(update={"roles": roles})
+
+
 def _admin_of(request: Request, principal: Principal, tenant_id: str) -> None:
     request.state.audit_tenant = tenant_id
     if principal.role_in(tenant_id) is None:
@@ -48,7 +54,7 @@ def list_users(
 ) -> list[UserPublic]:
     """Users with a role in the tenant."""
     _admin_of(request, principal, tenant_id)
-    return state.auth.list_users(tenant_id)
+    return [_in_tenant(u, tenant_id) for u in state.auth.list_users(tenant_id)]
 
 
 @router.post(
@@ -64,7 +70,8 @@ def create_user(
     """A new user with ``role`` in this tenant."""
     _admin_of(request, principal, tenant_id)
     request.state.audit_target = f"user={body.username}"
-    return state.auth.create_user(body.username, body.password, tenant_id=tenant_id, role=body.role)
+    user = state.auth.create_user(body.username, body.password, tenant_id=tenant_id, role=body.role)
+    return _in_tenant(user, tenant_id)
 
 
 @router.put(
@@ -83,7 +90,7 @@ def set_role(
 ) -> UserPublic:
     """Give an existing user a role here (replaces an earlier one)."""
     _admin_of(request, principal, tenant_id)
-    return state.auth.set_membership(user_id, tenant_id, body.role)
+    return _in_tenant(state.auth.set_membership(user_id, tenant_id, body.role), tenant_id)
 
 
 @router.get(
@@ -112,8 +119,18 @@ def create_key(
 ) -> ApiKeyCreated:
     """A key for a user of the tenant (default the caller); the ``key`` field is shown once."""
     _admin_of(request, principal, tenant_id)
+    owner = body.user_id or principal.user_id
+    if owner != principal.user_id:
+        # A key acts as its owner: only for a member of this tenant (never a superuser who is
+        # not one), and an unknown user and another tenant's user answer alike.
+        try:
+            member = tenant_id in state.auth.get_user(owner).roles
+        except NotFoundError:
+            member = False
+        if not member:
+            raise NotFoundError(f"no user {owner!r} in tenant {tenant_id!r}", user=owner)
     public, plaintext = state.auth.create_api_key(
-        body.user_id or principal.user_id,
+        owner,
         tenant_id,
         body.role,
         name=body.name,

@@ -23,6 +23,9 @@ from opsforge.core.errors import AuthenticationError, InvalidInputError, RateLim
 
 __all__ = ["router"]
 
+#: Tokens of the per-address login bucket a failed login uses (a successful one uses 1).
+LOGIN_FAILURE_COST = 10
+
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
@@ -79,6 +82,8 @@ async def _read_login(request: Request) -> LoginRequest:
         return LoginRequest.model_validate(data)
     except json.JSONDecodeError as exc:
         raise InvalidInputError(f"malformed JSON body: {exc.msg}", field="body") from exc
+    except (RecursionError, UnicodeDecodeError) as exc:
+        raise InvalidInputError("malformed JSON body", field="body") from exc
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "body"
@@ -95,8 +100,8 @@ async def _read_login(request: Request) -> LoginRequest:
 async def login(request: Request, state: StateDep) -> TokenResponse:
     """Exchange a username and password for a JWT access token (audited)."""
     ip = client_ip(request)
+    body = await _read_login(request)  # a malformed body is audited by the middleware
     request.state.audited = True
-    body = await _read_login(request)
     record = partial(
         state.audit.record,
         action="auth.login",
@@ -120,6 +125,11 @@ async def login(request: Request, state: StateDep) -> TokenResponse:
             partial(state.auth.login, body.username, body.password)
         )
     except AuthenticationError:
+        # A failed attempt costs LOGIN_FAILURE_COST tokens of the address's bucket, so password
+        # guessing gets a tenth of the API rate while correct logins cost one token.
+        extra = min(LOGIN_FAILURE_COST - 1, decision.remaining)
+        if extra > 0:
+            await take_token(state, f"login:{ip}", cost=extra)
         await run_in_threadpool(
             partial(record, actor=body.username, outcome="failure", status_code=401)
         )

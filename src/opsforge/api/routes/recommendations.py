@@ -82,8 +82,29 @@ def _ran_run(state: AppState, run_id: str, tenant_ids: list[str] | None) -> RunP
     return run
 
 
+_MAX_FILENAME_CHARS = 100
+
+
+def safe_upload_filename(raw: str | None, default: str) -> str:
+    """A client's upload filename reduced to a harmless base name (``default`` if none is left).
+
+    Keeps letters, digits, ``.``, ``_`` and ``-`` of the last path component (``/`` or ``\\``),
+    refuses ``.``/``..`` and keeps at most 100 characters (the extension is kept), so the name
+    can neither leave the staging folder nor fail the file system or the artifact key check.
+    """
+    base = (raw or "").replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in base)
+    if not cleaned.strip("."):
+        return default
+    if len(cleaned) > _MAX_FILENAME_CHARS:
+        stem, dot, suffix = cleaned.rpartition(".")
+        ending = "." + suffix[:16] if dot and stem else ""
+        cleaned = cleaned[: _MAX_FILENAME_CHARS - len(ending)] + ending
+    return cleaned
+
+
 def _save_upload(upload: UploadFile, folder: Path, name: str) -> Path:
-    filename = Path(upload.filename or name).name or name
+    filename = safe_upload_filename(upload.filename, name)
     target = folder / name / filename
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("wb") as out:
@@ -116,6 +137,8 @@ def run_recommendations(
         request_params = json.loads(params)
     except json.JSONDecodeError as exc:
         raise InvalidInputError(f"params is not valid JSON: {exc.msg}", field="params") from exc
+    except RecursionError as exc:
+        raise InvalidInputError("params is nested too deeply", field="params") from exc
     if not isinstance(request_params, dict):
         raise InvalidInputError("params must be a JSON object", field="params")
     if operator and region and "operator_config" not in request_params:

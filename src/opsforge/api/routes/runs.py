@@ -6,6 +6,7 @@ Tenancy: reads are filtered to the caller's tenants (a run of another tenant is 
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -21,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from opsforge.api.deps import AppState, Engineer, StateDep, Viewer
 from opsforge.api.errors import responses
 from opsforge.core.auth.principal import Principal
-from opsforge.core.errors import NotFoundError
+from opsforge.core.errors import InvalidInputError, NotFoundError
 from opsforge.core.jobs.schemas import ArtifactPublic, Page, RunPublic, RunStatus
 
 __all__ = ["router", "stage_artifact_inputs", "submit_run"]
@@ -29,6 +30,7 @@ __all__ = ["router", "stage_artifact_inputs", "submit_run"]
 router = APIRouter(prefix="/api/v1/runs", tags=["runs"])
 _CHUNK_BYTES = 64 * 1024
 _NAME = r"^[a-z][a-z0-9_]{0,49}$"
+_NAME_RE = re.compile(_NAME)
 
 
 class RunSubmit(BaseModel):
@@ -57,6 +59,12 @@ def stage_artifact_inputs(
     """Copy referenced artifacts (of ``tenant`` only) into a temporary folder; name -> path."""
     if not inputs:
         return {}
+    for name in inputs:  # names become folders below: never a path (`..`, `/etc`)
+        if not _NAME_RE.fullmatch(name):
+            raise InvalidInputError(
+                f"input name {name[:60]!r} must match {_NAME} (lower-case letters, digits, _)",
+                field="inputs",
+            )
     folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="opsforge-in-")))
     staged: dict[str, Path] = {}
     for name, artifact_id in inputs.items():
@@ -113,6 +121,15 @@ def submit(request: Request, body: RunSubmit, state: StateDep, principal: Engine
     """Queue a run of ``engine.kind`` with validated ``params`` (202; poll ``GET /runs/{id}``)."""
     tenant = resolve_tenant(principal, body.tenant)
     request.state.audit_tenant = tenant
+    # Check the names before copying anything: every referenced artifact is staged on disk.
+    expected = state.runs.registry.get(body.engine, body.kind).input_names
+    unknown = sorted(set(body.inputs) - set(expected))
+    if unknown:
+        raise InvalidInputError(
+            f"{body.engine}.{body.kind} expects inputs {sorted(expected)}; unknown "
+            f"{[u[:60] for u in unknown[:5]]}",
+            field="inputs",
+        )
     with ExitStack() as stack:
         staged = stage_artifact_inputs(state, body.inputs, tenant, stack)
         run = submit_run(

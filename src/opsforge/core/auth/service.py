@@ -234,7 +234,12 @@ class AuthService:
             Unknown user, wrong password or inactive user (one message for all three).
         """
         with self.database.session() as session:
-            user = session.scalar(select(User).where(User.username == username))
+            # No username holds NUL (PostgreSQL cannot even compare it): a plain failed login.
+            user = (
+                None
+                if "\x00" in username
+                else session.scalar(select(User).where(User.username == username))
+            )
             stored = user.password_hash if user is not None else DUMMY_HASH
             ok = verify_password(stored, password)
             if user is None or not ok or not user.is_active:

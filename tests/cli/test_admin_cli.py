@@ -53,14 +53,18 @@ def test_tenants_users_keys_and_revoke(db_url: str) -> None:
         )
     )  # fmt: skip
     assert created["key"].startswith(f"opsforge_{created['prefix']}_")
-    auth = AuthService(Database(db_url), jwt_secret="x" * 40, cache_ttl_s=0.0)
-    assert auth.principal_for_api_key(created["key"]).username == "alice"
-    listed = json.loads(_ok(["keys", "list", "--tenant", "acme", "--json"]))
-    assert [k["id"] for k in listed] == [created["id"]]
-    assert "key" not in listed[0]
-    _ok(["keys", "revoke", created["id"]])
-    with pytest.raises(AuthenticationError, match="revoked"):
-        auth.principal_for_api_key(created["key"])
+    database = Database(db_url)
+    try:
+        auth = AuthService(database, jwt_secret="x" * 40, cache_ttl_s=0.0)
+        assert auth.principal_for_api_key(created["key"]).username == "alice"
+        listed = json.loads(_ok(["keys", "list", "--tenant", "acme", "--json"]))
+        assert [k["id"] for k in listed] == [created["id"]]
+        assert "key" not in listed[0]
+        _ok(["keys", "revoke", created["id"]])
+        with pytest.raises(AuthenticationError, match="revoked"):
+            auth.principal_for_api_key(created["key"])
+    finally:
+        database.dispose()
 
 
 def test_errors_map_to_exit_codes(db_url: str) -> None:
@@ -95,6 +99,7 @@ def test_audit_verify_detects_tampering(db_url: str) -> None:
     assert report == {"ok": True, "num_events": 3, "first_bad_seq": None, "reason": ""}
     with database.engine.begin() as conn:
         conn.execute(text("UPDATE audit_events SET outcome = 'failure' WHERE seq = 2"))
+    database.dispose()
     result = CliRunner().invoke(app, ["audit", "verify", "--json"])
     assert result.exit_code == 1
     assert json.loads(result.stdout)["first_bad_seq"] == 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 
 from opsforge.cli import ran, ranconfig, scheduling, service
+from opsforge.cli.common import bind_command_context
 
 app = typer.Typer(
     name="opsforge",
@@ -17,6 +18,13 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _root(ctx: typer.Context) -> None:
+    """Production decision engines for network and plant operations."""
+    bind_command_context(ctx)
+
 
 service.register(app)
 app.add_typer(ran.app, name="ran")

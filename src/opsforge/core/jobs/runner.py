@@ -75,7 +75,8 @@ class _Attempt:
         self.lost = False
         self.cancel_requested = False
         self.progress: tuple[float, str] | None = None
-        self.last_flush = 0.0
+        # the claim has just written heartbeat_at: the first flush is due one period later
+        self.last_flush = time.monotonic()
         self._lock = threading.Lock()
 
     def owned(self) -> ColumnElement[bool]:

@@ -245,3 +245,43 @@ def test_unknown_input_names_are_refused_before_any_staging(
     assert resp.status_code == 422, resp.text
     assert resp.json()["context"]["field"] == "inputs"
     assert opened == []
+
+
+def test_tenant_admin_changes_roles_of_members_only(sqlite_env: Env) -> None:
+    env = sqlite_env
+    # eng_b exists but only in globex: from acme's admin, it is as unknown as a missing user
+    for ref in (env.user_ids["eng_b"], "eng_b", "nobody"):
+        resp = env.client.put(
+            f"/api/v1/tenants/acme/users/{ref}/role",
+            json={"role": "viewer"},
+            headers=env.h("admin_a"),
+        )
+        assert resp.status_code == 404, (ref, resp.text)
+        assert "in tenant 'acme'" in resp.json()["detail"]
+    assert env.auth.get_user("eng_b").roles == {"globex": "engineer"}
+    member = env.client.put(
+        f"/api/v1/tenants/acme/users/{env.user_ids['viewer_a']}/role",
+        json={"role": "engineer"},
+        headers=env.h("admin_a"),
+    )
+    assert member.status_code == 200, member.text
+    assert member.json()["roles"] == {"acme": "engineer"}
+
+
+def test_last_admin_of_a_tenant_cannot_be_demoted(sqlite_env: Env) -> None:
+    env = sqlite_env
+    resp = env.client.put(
+        f"/api/v1/tenants/acme/users/{env.user_ids['admin_a']}/role",
+        json={"role": "viewer"},
+        headers=env.h("admin_a"),
+    )
+    assert resp.status_code == 409, resp.text
+    assert "last admin" in resp.json()["detail"]
+    # with a second admin, the first may step down
+    env.auth.set_membership(env.user_ids["eng_a"], "acme", "admin")
+    resp = env.client.put(
+        f"/api/v1/tenants/acme/users/{env.user_ids['admin_a']}/role",
+        json={"role": "viewer"},
+        headers=env.h("admin_a"),
+    )
+    assert resp.status_code == 200, resp.text

@@ -77,8 +77,8 @@ def create_user(
 @router.put(
     "/users/{user_id}/role",
     response_model=UserPublic,
-    summary="Set a user's role in the tenant",
-    responses=responses(401, 403, 404, 413, 422, 429),
+    summary="Set a member's role in the tenant",
+    responses=responses(401, 403, 404, 409, 413, 422, 429),
 )
 def set_role(
     request: Request,
@@ -88,9 +88,13 @@ def set_role(
     state: StateDep,
     principal: Admin,
 ) -> UserPublic:
-    """Give an existing user a role here (replaces an earlier one)."""
+    """Change the role of a member of this tenant (a superuser may add any existing user)."""
     _admin_of(request, principal, tenant_id)
-    return _in_tenant(state.auth.set_membership(user_id, tenant_id, body.role), tenant_id)
+    members_only = principal.tenant_ids() is not None  # not an all-tenant superuser
+    return _in_tenant(
+        state.auth.set_membership(user_id, tenant_id, body.role, members_only=members_only),
+        tenant_id,
+    )
 
 
 @router.get(

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -165,11 +165,53 @@ class AuthService:
                 self._set_membership(session, user.id, tenant_id, parse_role(role or "viewer"))
             return self._user_public(session, user)
 
-    def set_membership(self, user_id: str, tenant_id: str, role: str) -> UserPublic:
-        """Give a user a role in a tenant (replacing any earlier role there)."""
+    def set_membership(
+        self, user_id: str, tenant_id: str, role: str, *, members_only: bool = False
+    ) -> UserPublic:
+        """Give a user a role in a tenant (replacing any earlier role there).
+
+        Parameters
+        ----------
+        members_only
+            Only change the role of a user who is already a member of the tenant (a tenant
+            admin's call): anyone else, existing or not, is "not found" alike, so the answer
+            reveals no user of another tenant.
+
+        Raises
+        ------
+        NotFoundError
+            No such user (or, with ``members_only``, no such member) or tenant.
+        ConflictError
+            The change would leave the tenant without an admin.
+        """
+        new_role = parse_role(role)
         with self.database.session() as session:
-            user = self._get_user(session, user_id)
-            self._set_membership(session, user.id, tenant_id, parse_role(role))
+            try:
+                user = self._get_user(session, user_id)
+            except NotFoundError:
+                if members_only:
+                    raise NotFoundError(
+                        f"no user {user_id!r} in tenant {tenant_id!r}", tenant=tenant_id
+                    ) from None
+                raise
+            current = session.get(Membership, (user.id, tenant_id))
+            if members_only and current is None:
+                raise NotFoundError(
+                    f"no user {user_id!r} in tenant {tenant_id!r}", tenant=tenant_id
+                )
+            if current is not None and current.role == "admin" and new_role != "admin":
+                num_admins = session.scalar(
+                    select(func.count())
+                    .select_from(Membership)
+                    .where(Membership.tenant_id == tenant_id, Membership.role == "admin")
+                )
+                if (num_admins or 0) <= 1:
+                    raise ConflictError(
+                        f"{user.username!r} is the last admin of tenant {tenant_id!r}; "
+                        "make another admin first",
+                        tenant=tenant_id,
+                    )
+            self._set_membership(session, user.id, tenant_id, new_role)
             result = self._user_public(session, user)
         self.clear_cache()
         return result

@@ -40,13 +40,6 @@ _errors = cli_errors
 _settings = cli_settings
 
 
-def upgrade_database(database: Database) -> None:
-    """Bring the schema to head (Alembic; on PostgreSQL this includes the audit trigger)."""
-    from opsforge.core.storage.migrate import upgrade
-
-    upgrade(database)
-
-
 def _database(settings: Settings) -> Database:
     return open_database(settings, migrate="always")
 

@@ -18,7 +18,7 @@ from opsforge.engines.ran import geohash as gh
 from opsforge.engines.ran.cellstats import footprint
 from opsforge.engines.ran.interference import interference_probability
 from opsforge.engines.ran.levels import level_posterior
-from opsforge.engines.ran.overshoot import detect_overshooters
+from opsforge.engines.ran.overshoot import _site_wide, detect_overshooters
 from opsforge.engines.ran.prepare import prepare
 
 CELLS = [(1001 + k, f"S{k}", LAT0 + 0.01 * k, LON0, 0.0) for k in range(5)]
@@ -159,9 +159,12 @@ def test_displaced_footprint_needs_fewer_bins() -> None:
     assert small_share is None
 
 
-def _unrecorded(overrides: Mapping[str, object]) -> dict[str, Any] | None:
+def _unrecorded(
+    overrides: Mapping[str, object], silent_path: bool = False
+) -> dict[str, Any] | None:
     grid, gis = _town(4.0, 16.0)  # the GIS says 4 deg, the antenna has 16 deg more
-    params = RanParams.from_operator_config({"undershooters": {"params": overrides}})
+    off = {} if silent_path else {"silent_lobe_share": 1.0}  # judge the measured-only path alone
+    params = RanParams.from_operator_config({"undershooters": {"params": {**off, **overrides}}})
     recs = recommend(grid, gis, params).recommendations.filter(pl.col("cell_id") == 1303)
     ok = recs.filter(pl.col("action") == "uptilt")["evidence_json"].to_list()
     return json.loads(ok[0]) if ok else None
@@ -187,7 +190,11 @@ def test_measurement_only_threshold_trades_level_against_traffic_deficit() -> No
 def _recorded(overrides: Mapping[str, object]) -> dict[str, Any] | None:
     grid, gis = _town(14.0, 0.0)  # a recorded 10 deg extra electrical tilt
     params = RanParams.from_operator_config(
-        {"undershooters": {"params": {"measured_only_excess_db": 99.0, **overrides}}}
+        {
+            "undershooters": {
+                "params": {"measured_only_excess_db": 99.0, "silent_lobe_share": 1.0, **overrides}
+            }
+        }
     )
     recs = recommend(grid, gis, params).recommendations.filter(pl.col("cell_id") == 1303)
     ok = recs.filter(pl.col("action") == "uptilt")["evidence_json"].to_list()
@@ -206,3 +213,58 @@ def test_weaker_predicted_loss_suffices_with_a_large_measured_loss() -> None:
     weak = {**strict, "weak_predicted_excess_db": predicted - 0.5}
     assert _recorded({**weak, "strong_excess_loss_db": measured - 0.5}) is not None
     assert _recorded({**weak, "strong_excess_loss_db": measured + 0.5}) is None
+
+
+def test_silent_main_lobe_flags_a_cell_missing_from_its_own_main_lobe() -> None:
+    # the measured-only path off: the cell is flagged because UEs in front of its antenna do
+    # not report it in most bins (the unrecorded 16 deg mechanical tilt)
+    off = {"measured_only_excess_db": 99.0, "measured_only_min_excess_db": 99.0}
+    ev = _unrecorded(off, silent_path=True)
+    assert ev is not None
+    assert ev["evidence"] == "silent_main_lobe"
+    assert not ev["tilt_recorded"]
+    share = float(ev["silent_share"])
+    assert share == ev["num_censored"] / ev["num_rows"]
+    assert share >= 0.3
+    assert _unrecorded({**off, "silent_lobe_share": share + 0.01}, silent_path=True) is None
+    assert _unrecorded({**off, "silent_lobe_share": share - 0.01}, silent_path=True) is not None
+    ratio = float(ev["sibling_traffic_ratio"])
+    capped = {**off, "silent_lobe_max_sibling_ratio": ratio - 0.01}
+    assert _unrecorded(capped, silent_path=True) is None
+    excess = max(float(ev["excess_loss_db"]), float(ev["excess_all_db"]))
+    weak = {**off, "silent_lobe_min_excess_db": excess + 0.1}
+    assert _unrecorded(weak, silent_path=True) is None
+    few = {**off, "silent_lobe_min_grids": int(ev["num_rows"]) + 1}
+    assert _unrecorded(few, silent_path=True) is None
+
+
+def test_collapsed_traffic_confirms_a_steep_recorded_tilt() -> None:
+    # no measured-loss path can fire: only the GIS tilt and the lost traffic remain
+    base = {"min_excess_loss_db": 99.0, "strong_excess_loss_db": 99.0}
+    assert _recorded(base) is None  # sibling ratio 0.27 > max_sibling_traffic_ratio 0.2
+    ev = _recorded({**base, "max_sibling_traffic_ratio": 0.3})
+    assert ev is not None
+    assert ev["evidence"] == "recorded_tilt_collapsed_traffic"
+    assert ev["tilt_recorded"]
+    assert ev["reach_isd_ratio"] < 0.35
+    assert ev["sibling_traffic_ratio"] <= 0.3
+    assert ev["predicted_excess_db"] >= 6.0
+    reach = float(ev["reach_isd_ratio"])
+    short = {**base, "max_sibling_traffic_ratio": 0.3, "collapsed_reach_isd_ratio": reach - 0.01}
+    assert _recorded(short) is None
+    pred = float(ev["predicted_excess_db"])
+    flat = {**base, "max_sibling_traffic_ratio": 0.3, "min_predicted_excess_db": pred + 0.1}
+    assert _recorded(flat) is None
+
+
+def test_site_wide_marks_the_unflagged_sisters_of_a_flagged_cell() -> None:
+    sites = _town_in_rural_land(3000.0)
+    grid, gis = multi_site(sites, _cells(sites), 7000.0)
+    prep = prepare(grid, gis, RanParams())
+    ids = prep.gis["cell_id"].to_numpy()
+    flagged = ids == 601
+    mates = _site_wide(prep, flagged)
+    assert set(ids[mates].tolist()) == {602, 603}
+    assert not _site_wide(prep, np.zeros(ids.size, dtype=bool)).any()
+    both = _site_wide(prep, (ids == 601) | (ids == 602))
+    assert set(ids[both].tolist()) == {603}

@@ -112,6 +112,7 @@ def test_thresholds_are_honoured() -> None:
                     "min_predicted_excess_db": 99.0,
                     "weak_predicted_excess_db": 99.0,
                     "measured_only_excess_db": 99.0,
+                    "silent_lobe_min_excess_db": 99.0,
                 }
             }
         }

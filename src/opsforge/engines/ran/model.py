@@ -87,7 +87,10 @@ class OvershooterParams(_Params):
        (unless its gain is at least ``strong_predicted_far_gain_db``); or
     3. its footprint is *displaced*: the overshooting bins carry ``displaced_traffic_share`` of
        its traffic, number ``displaced_support_factor`` x the bins needed, and are received
-       ``displaced_dominance_surplus_db`` above the relation (or the tilt is flatter).
+       ``displaced_dominance_surplus_db`` above the relation (or the tilt is flatter); or
+    4. *site-wide*: another cell of its site is flagged by 1-3, and it has the bins needed,
+       ``site_wide_traffic_factor`` x the traffic share and a dominance surplus of at least
+       ``site_wide_dominance_surplus_db``.
     """
 
     seed_aliases: ClassVar[dict[str, str]] = {"min_cell_distance": "min_cell_distance_m"}
@@ -151,6 +154,14 @@ class OvershooterParams(_Params):
     #: ... when those bins are received at least this far above the network's
     #: RSRP-vs-distance median, or the tilt is flatter than the neighbourhood's. [dB]
     displaced_dominance_surplus_db: float = Field(7.0)
+    #: *Site-wide overshoot*: on a site where another cell is flagged by the rules above (a
+    #: site higher above its surroundings than the GIS says - a hill, a rooftop - makes every
+    #: sector overshoot), a cell with the bins needed and overshooting traffic of at least this
+    #: multiple of ``min_overshooting_traffic_share`` ... [1]
+    site_wide_traffic_factor: float = Field(0.5, gt=0.0, le=1.0)
+    #: ... received at least this far above the network's RSRP-vs-distance median is flagged
+    #: too. [dB]
+    site_wide_dominance_surplus_db: float = Field(4.5)
 
 
 class UndershooterParams(_Params):
@@ -179,7 +190,14 @@ class UndershooterParams(_Params):
     mechanical tilt changed on site): the measured excess is at least
     ``measured_only_excess_db`` and the cell's best-server traffic is at most
     ``max_sibling_traffic_ratio`` x the median of its site's other cells; its confidence is
-    scaled by ``measured_only_confidence_factor``.
+    scaled by ``measured_only_confidence_factor``; or (3) *silent main lobe*: the cell is not
+    reported in at least ``silent_lobe_share`` of the (at least ``silent_lobe_min_grids``)
+    measured bins of its main-lobe ring, its traffic is at most
+    ``silent_lobe_max_sibling_ratio`` x its sisters' and the measured excess at least
+    ``silent_lobe_min_excess_db`` (measurement only unless the tilt also predicts it); or (4)
+    *collapsed footprint*: the predicted excess is at least ``min_predicted_excess_db``, the
+    traffic at most ``max_sibling_traffic_ratio`` x its sisters' and the reach below
+    ``collapsed_reach_isd_ratio`` x ISD, with ``collapsed_min_grids`` ring bins.
     """
 
     #: Flag only when the traffic-weighted median best-server distance / local ISD is below
@@ -218,6 +236,23 @@ class UndershooterParams(_Params):
     max_sibling_traffic_ratio: float = Field(0.2, ge=0.0)
     #: Measurement-only path: confidence multiplier (no tilt record explains the finding). [1]
     measured_only_confidence_factor: float = Field(0.6, ge=0.0, le=1.0)
+    #: Silent main lobe: the cell is not reported in at least this share of the measured bins
+    #: of its own main-lobe ring (not among the strongest cells a UE reports right in front of
+    #: its antenna). Healthy cells of both simulators stayed below 0.3 with 10+ ring bins. [1]
+    silent_lobe_share: float = Field(0.3, gt=0.0, le=1.0)
+    #: Silent main lobe: ring bins needed (the share needs support). [1]
+    silent_lobe_min_grids: int = Field(10, ge=1)
+    #: Silent main lobe: best-server traffic at most this share of the site's other cells'. [1]
+    silent_lobe_max_sibling_ratio: float = Field(0.35, ge=0.0)
+    #: Silent main lobe: measured excess (far ring or whole ring, the larger) at least this. [dB]
+    silent_lobe_min_excess_db: float = Field(6.0)
+    #: Collapsed footprint: a recorded tilt predicting ``min_predicted_excess_db`` is confirmed
+    #: by traffic alone (best-server traffic at most ``max_sibling_traffic_ratio`` x the
+    #: site's other cells' and reach below this multiple of the ISD), whatever the far ring
+    #: measures (few bins, censored). [1]
+    collapsed_reach_isd_ratio: float = Field(0.35, gt=0.0)
+    #: Collapsed footprint: main-lobe ring bins needed. [1]
+    collapsed_min_grids: int = Field(3, ge=1)
 
 
 class CrossedFeederParams(_Params):

@@ -74,6 +74,12 @@ def _median_by_cell(
     return out
 
 
+def _site_wide(prep: Prepared, flagged: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """Per cell: not flagged itself, and another cell of its site is."""
+    per_site = np.bincount(prep.c_site[flagged], minlength=prep.s_xy_m.shape[0])
+    return np.asarray(~flagged & (per_site[prep.c_site] > 0), dtype=np.bool_)
+
+
 def detect_overshooters(prep: Prepared, fp: pl.DataFrame, p: OvershooterParams) -> pl.DataFrame:
     """Flag overshooting cells; one finding per cell with evidence (see module docstring)."""
     n_cells = prep.gis.height
@@ -162,7 +168,13 @@ def detect_overshooters(prep: Prepared, fp: pl.DataFrame, p: OvershooterParams) 
     )
     rule_a = (dominant & (ev_dom | ev_lobe | (ev_gain & predicted_ok))) | displaced
     rule_b = (np.nan_to_num(lobe_surplus, nan=-np.inf) >= p.min_far_surplus_db) & (n_comp >= needed)
-    idx = np.flatnonzero(rule_a | rule_b)
+    site_wide = _site_wide(prep, rule_a | rule_b) & (
+        (n_over >= needed)
+        & (traffic_share >= p.site_wide_traffic_factor * p.min_overshooting_traffic_share)
+        & (edge_share >= p.edge_traffic_percent)
+        & (dom_v >= p.site_wide_dominance_surplus_db)
+    )
+    idx = np.flatnonzero(rule_a | rule_b | site_wide)
     if idx.size == 0:
         return empty_findings()
     over_d = pl.DataFrame({"cell_idx": prep.r_cell[over], "d": prep.r_dist_m[over]})
@@ -191,22 +203,22 @@ def detect_overshooters(prep: Prepared, fp: pl.DataFrame, p: OvershooterParams) 
     consistency = n_strong[idx] / np.maximum(n_over[idx], 1)
     confidence = np.clip(0.4 * support + 0.3 * margin + 0.3 * consistency, 0.0, 1.0)
     measured = dominant[idx] & (ev_dom[idx] | ev_lobe[idx])
-    evidence = np.where(
-        ~rule_a[idx],
-        "strong_far_lobe_surplus_and_competing",
-        np.where(
+    evidence = np.select(
+        [
+            site_wide[idx],
+            ~rule_a[idx],
             measured & ev_dom[idx],
+            measured,
+            dominant[idx] & ev_gain[idx] & predicted_ok[idx],
+        ],
+        [
+            "site_wide_overshoot",
+            "strong_far_lobe_surplus_and_competing",
             "dominance_surplus",
-            np.where(
-                measured,
-                "far_lobe_surplus",
-                np.where(
-                    dominant[idx] & ev_gain[idx] & predicted_ok[idx],
-                    "flatter_tilt_than_neighbourhood",
-                    "displaced_footprint",
-                ),
-            ),
-        ),
+            "far_lobe_surplus",
+            "flatter_tilt_than_neighbourhood",
+        ],
+        "displaced_footprint",
     )
     out = pl.DataFrame(
         {

@@ -138,6 +138,25 @@ def detect_undershooters(prep: Prepared, fp: pl.DataFrame, p: UndershooterParams
         & (pl.col("excess_loss_db") >= p.measured_only_min_excess_db)
         & (pl.col("excess_loss_db") >= p.measured_only_excess_db + ratio_db)
     ).fill_null(False)
+    # a cell missing from the UE reports in a large share of its own main lobe is far weaker
+    # there than the cells reported, whatever its recorded tilt says
+    silent = (
+        (pl.col("num_rows") >= p.silent_lobe_min_grids)
+        & (pl.col("num_censored") >= p.silent_lobe_share * pl.col("num_rows"))
+        & (pl.col("sibling_traffic_ratio") <= p.silent_lobe_max_sibling_ratio)
+        & (
+            pl.max_horizontal("excess_loss_db", "excess_all_db").fill_null(-np.inf)
+            >= p.silent_lobe_min_excess_db
+        )
+    ).fill_null(False)
+    # a steep recorded tilt confirmed by the traffic it lost, with few or censored ring bins
+    collapsed = (
+        (pl.col("num_rows") >= p.collapsed_min_grids)
+        & (pl.col("predicted_excess_db") >= p.min_predicted_excess_db)
+        & (pl.col("sibling_traffic_ratio") <= p.max_sibling_traffic_ratio)
+        & (pl.col("reach_isd_ratio") < p.collapsed_reach_isd_ratio)
+    ).fill_null(False)
+    judged = (pl.col("num_rows") >= p.min_undershooting_grids) & (recorded | measured_only | silent)
     cand = (
         stats.join(
             fp.select("cell_idx", "p90_distance_m", "num_best_bins"), on="cell_idx", how="left"
@@ -157,12 +176,19 @@ def detect_undershooters(prep: Prepared, fp: pl.DataFrame, p: UndershooterParams
         )
         .with_columns(pl.col("median_reach_m").fill_null(0.0))
         .with_columns((pl.col("median_reach_m") / pl.col("isd_m")).alias("reach_isd_ratio"))
-        .filter(
-            (pl.col("num_rows") >= p.min_undershooting_grids)
-            & (pl.col("reach_isd_ratio") < p.max_reach_isd_ratio)
-            & (recorded | measured_only)
+        .filter((pl.col("reach_isd_ratio") < p.max_reach_isd_ratio) & (judged | collapsed))
+        .with_columns(
+            (recorded | collapsed).alias("tilt_recorded"),
+            pl.when(recorded)
+            .then(pl.lit("recorded_tilt"))
+            .when(collapsed)
+            .then(pl.lit("recorded_tilt_collapsed_traffic"))
+            .when(measured_only)
+            .then(pl.lit("measured_only"))
+            .otherwise(pl.lit("silent_main_lobe"))
+            .alias("evidence"),
+            (pl.col("num_censored") / pl.col("num_rows")).alias("silent_share"),
         )
-        .with_columns(recorded.alias("tilt_recorded"))
         .sort("cell_idx")
     )
     if cand.height == 0:
@@ -181,7 +207,7 @@ def detect_undershooters(prep: Prepared, fp: pl.DataFrame, p: UndershooterParams
     step, pred = tilt_step_for_reach(reach, target, tilt, h, vbw, -1.0)
     upper = tilt - vbw / 2.0
     upper_edge = np.where(upper > 0, h / np.tan(np.deg2rad(np.maximum(upper, 1e-6))), np.inf)
-    excess = cand["excess_loss_db"].to_numpy()
+    excess = cand["excess_loss_db"].fill_null(cand["excess_all_db"]).fill_null(0.0).to_numpy()
     support = np.clip(cand["num_rows"].to_numpy() / (4.0 * p.min_undershooting_grids), 0.0, 1.0)
     rec = cand["tilt_recorded"].to_numpy()
     margin = np.clip(
@@ -220,8 +246,8 @@ def detect_undershooters(prep: Prepared, fp: pl.DataFrame, p: UndershooterParams
         "confidence",
         pl.format(
             "{}the far main lobe measures {} dB below the network's RSRP-vs-distance median over "
-            "{} bins; traffic-weighted median best-server distance {} m is {} x the local ISD of "
-            "{} m; uptilt {} deg predicts {} m.",
+            "{} bins (the cell is not reported in {}% of them); traffic-weighted median "
+            "best-server distance {} m is {} x the local ISD of {} m; uptilt {} deg predicts {} m.",
             pl.when(pl.col("tilt_recorded"))
             .then(
                 pl.format(
@@ -236,8 +262,9 @@ def detect_undershooters(prep: Prepared, fp: pl.DataFrame, p: UndershooterParams
                     pl.col("sibling_traffic_ratio").round(2),
                 )
             ),
-            pl.col("excess_loss_db").round(1),
+            pl.coalesce("excess_loss_db", "excess_all_db").round(1),
             "num_rows",
+            (pl.col("silent_share") * 100).round(0),
             pl.col("median_reach_m").round(0),
             pl.col("reach_isd_ratio").round(2),
             pl.col("isd_m").round(0),

@@ -40,7 +40,7 @@ import polars as pl
 from scipy.optimize import linear_sum_assignment
 
 from opsforge.engines.ran.findings import FINDING_COLUMNS, empty_findings
-from opsforge.engines.ran.model import CrossedFeederParams
+from opsforge.engines.ran.params import CrossedFeederParams
 from opsforge.engines.ran.prepare import Prepared
 
 __all__ = ["detect_crossed_feeders", "observed_azimuths"]

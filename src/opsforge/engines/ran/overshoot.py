@@ -1,6 +1,6 @@
 """Overshooting cells: dominant deep inside other sites' areas, with physical evidence.
 
-See :class:`.model.OvershooterParams` for the exact rule. In short, a cell is flagged when it is
+See :class:`.params.OvershooterParams` for the exact rule. In short, a cell is flagged when it is
 best server in enough bins beyond its expected reach ``R = reach_isd_factor x ISD`` that lie in
 another site's own area (judged with *that* site's ISD, so a town cell overshooting into rural
 land is seen), and physics explains the dominance: it is received above the network's
@@ -33,7 +33,7 @@ import numpy.typing as npt
 import polars as pl
 
 from opsforge.engines.ran.findings import SERVING_MARGIN_DB, empty_findings, tilt_step_for_reach
-from opsforge.engines.ran.model import OvershooterParams
+from opsforge.engines.ran.params import OvershooterParams
 from opsforge.engines.ran.prepare import Prepared
 from opsforge.engines.ran.undershoot import tilt_loss_vs_neighbourhood_db
 

@@ -1,6 +1,6 @@
 """Undershooting cells: too much downtilt, predicted by the pattern and confirmed by RSRP.
 
-See :class:`.model.UndershooterParams` for the exact rule: the 3GPP vertical pattern predicts a
+See :class:`.params.UndershooterParams` for the exact rule: the 3GPP vertical pattern predicts a
 loss from the cell's tilt compared with its neighbourhood's, the measured RSRP in the far part
 of its main lobe sits below the network's RSRP-vs-normalised-distance curve, and its best-server
 footprint is short relative to the inter-site distance. The uptilt is the smallest step
@@ -23,7 +23,7 @@ from scipy.spatial import cKDTree
 from opsforge.engines.ran.antenna import depression_deg, vertical_attenuation_db
 from opsforge.engines.ran.findings import empty_findings, tilt_step_for_reach
 from opsforge.engines.ran.lobe import main_lobe_excess_loss
-from opsforge.engines.ran.model import UndershooterParams
+from opsforge.engines.ran.params import UndershooterParams
 from opsforge.engines.ran.prepare import Prepared
 
 __all__ = ["detect_undershooters", "predicted_excess_db", "tilt_loss_vs_neighbourhood_db"]

@@ -223,6 +223,13 @@ class UndershooterParams(_Params):
     max_sibling_traffic_ratio: float = Field(0.2, ge=0.0)
     #: Measurement-only path: confidence multiplier (no tilt record explains the finding). [1]
     measured_only_confidence_factor: float = Field(0.6, ge=0.0, le=1.0)
+    #: Measurement-only path: main-lobe ring bins needed (no tilt record supports it). [1]
+    measured_only_min_grids: int = Field(10, ge=1)
+    #: Measurement-only and silent-lobe paths: the measured excess must also reach the
+    #: network's median far-ring excess plus this many robust standard deviations (1.4826 x
+    #: MAD over cells with ``min_undershooting_grids`` ring bins): where terrain and clutter
+    #: spread the losses of healthy cells widely, only an outlier is evidence. [1]
+    measured_spread_factor: float = Field(1.3, ge=0.0)
     #: Silent main lobe: the cell is not reported in at least this share of the measured bins
     #: of its own main-lobe ring (not among the strongest cells a UE reports right in front of
     #: its antenna). Healthy cells of both simulators stayed below 0.3 with 10+ ring bins. [1]

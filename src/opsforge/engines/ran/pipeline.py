@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from opsforge.core.errors import DataQualityError
 from opsforge.core.kinds import ProgressCallback
 from opsforge.core.logging import get_logger
 from opsforge.engines.ran.cellstats import cell_stats, footprint
@@ -57,6 +58,11 @@ def recommend(
     progress
         Called with (fraction, message) after each stage.
 
+    Each *layer* (``band``, else ``earfcn``) is judged as a network of its own: best servers,
+    inter-site distances, RSRP-vs-distance relations, sister cells and interference are per
+    layer (an L800 cell outranks a co-sited L1800 cell everywhere; only co-channel cells
+    interfere). Cells without a band form one layer; a GIS with one band is one network.
+
     Returns
     -------
     RanResult
@@ -69,6 +75,97 @@ def recommend(
         When a frame lacks a required column, has a wrong type or no grid row matches the GIS.
     """
     report = progress or _noop
+    layers = _layers(gis)
+    if len(layers) == 1:
+        return _recommend_layer(grid, gis, params, report)
+    known = grid["cell_id"].is_in(gis["cell_id"].implode())
+    if not known.all():
+        log.warning("grid_rows_without_gis_cell_dropped", num_rows=int((~known).sum()))
+    parts: list[RanResult] = []
+    for k, (layer, layer_gis) in enumerate(layers):
+        layer_grid = grid.filter(pl.col("cell_id").is_in(layer_gis["cell_id"].implode()))
+        if layer_grid.height == 0:
+            log.info("ran_layer_without_measurements", layer=layer, num_cells=layer_gis.height)
+            continue
+        lo, width = k / len(layers), 1.0 / len(layers)
+        parts.append(
+            _recommend_layer(
+                layer_grid,
+                layer_gis,
+                params,
+                lambda f, m="", lo=lo, width=width: report(lo + width * f, m),
+            )
+        )
+    if not parts:
+        raise DataQualityError(
+            "grid frame: no row has a cell_id present in the gis frame", field="cell_id"
+        )
+    result = _merge(parts, int(grid["grid"].n_unique()))
+    report(1.0, "done")
+    return result
+
+
+def _layers(gis: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:
+    """Split the GIS into layers: ``band``, else ``earfcn``, else one layer."""
+    key = pl.lit("", dtype=pl.Utf8)
+    if "earfcn" in gis.columns:
+        key = pl.col("earfcn").cast(pl.Utf8).fill_null("")
+    if "band" in gis.columns:
+        band = pl.col("band").cast(pl.Utf8).fill_null("")
+        key = pl.when(band != "").then(band).otherwise(key)
+    keyed = gis.with_columns(key.alias("_layer"))
+    names = keyed["_layer"].unique(maintain_order=True).sort().to_list()
+    if len(names) <= 1:
+        return [(names[0] if names else "", gis)]
+    return [(str(name), keyed.filter(pl.col("_layer") == name).drop("_layer")) for name in names]
+
+
+def _merge(parts: list[RanResult], num_bins: int) -> RanResult:
+    """One result from per-layer results: zones renumbered by size (zone 1 the largest)."""
+    tagged = [(k, z) for k, part in enumerate(parts) for z in part.interference_zones]
+    order = sorted(tagged, key=lambda kz: (-kz[1].num_grids, kz[0], kz[1].zone_id))
+    new_id = {(k, z.zone_id): n for n, (k, z) in enumerate(order, start=1)}
+    zones = [z.model_copy(update={"zone_id": new_id[(k, z.zone_id)]}) for k, z in order]
+    grids = pl.concat(
+        [
+            part.interference_grids.with_columns(
+                pl.col("zone_id").replace_strict(
+                    {old: new for (kk, old), new in new_id.items() if kk == k},
+                    return_dtype=pl.Int64,
+                )
+            )
+            for k, part in enumerate(parts)
+        ]
+    ).sort("zone_id", "grid")
+    order_expr = pl.col("issue").replace_strict(
+        {"crossed_feeder": 0, "overshooting": 1, "undershooting": 2}, default=3
+    )
+    recs = pl.concat([p.recommendations for p in parts]).sort(
+        [order_expr, pl.col("confidence")], descending=[False, True]
+    )
+    summary: dict[str, int | float] = {}
+    for part in parts:
+        for key, value in part.summary.items():
+            summary[key] = summary.get(key, 0) + value
+    summary["num_bins"] = num_bins
+    summary["num_interference_zones"] = len(zones)
+    summary["num_layers"] = len(parts)
+    log.info("ran_recommend_finished", **summary)
+    return RanResult(
+        recommendations=recs,
+        interference_grids=grids,
+        interference_zones=zones,
+        conflicts=pl.concat([p.conflicts for p in parts]),
+        coverage=pl.concat([p.coverage for p in parts]),
+        cell_stats=pl.concat([p.cell_stats for p in parts]).sort("cell_id"),
+        summary=summary,
+    )
+
+
+def _recommend_layer(
+    grid: pl.DataFrame, gis: pl.DataFrame, params: RanParams, report: ProgressCallback
+) -> RanResult:
+    """:func:`recommend` on one layer."""
     prep = prepare(grid, gis, params)
     report(0.15, "prepared bins and cells")
     fp = footprint(prep)

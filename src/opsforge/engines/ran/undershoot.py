@@ -108,6 +108,19 @@ def _sibling_traffic_ratio(prep: Prepared, fp: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _spread_floor_db(stats: pl.DataFrame, p: UndershooterParams) -> float:
+    """The network's median far-ring excess loss plus ``measured_spread_factor`` robust
+    standard deviations (1.4826 x MAD), over cells with ``min_undershooting_grids`` ring bins;
+    -inf when no cell qualifies. [dB]"""
+    x = stats.filter(pl.col("num_rows") >= p.min_undershooting_grids)["excess_loss_db"].drop_nulls()
+    x = x.filter(x.is_finite())
+    if x.len() == 0:
+        return -np.inf
+    med = float(x.median())  # type: ignore[arg-type]
+    mad = float((x - med).abs().median())  # type: ignore[arg-type]
+    return med + p.measured_spread_factor * 1.4826 * mad
+
+
 def detect_undershooters(prep: Prepared, fp: pl.DataFrame, p: UndershooterParams) -> pl.DataFrame:
     """Flag undershooting cells; one finding per cell with evidence."""
     gis = prep.gis
@@ -133,9 +146,13 @@ def detect_undershooters(prep: Prepared, fp: pl.DataFrame, p: UndershooterParams
             pl.col("sibling_traffic_ratio").clip(lower_bound=1e-6) / p.max_sibling_traffic_ratio
         ).log10()
     )
+    # without a tilt record the loss must also stand out from the network's own spread of
+    # losses (terrain and clutter make many healthy rural cells lose 10+ dB in their lobe)
+    floor = _spread_floor_db(stats, p)
     measured_only = (
-        (pl.col("sibling_traffic_ratio") <= p.max_sibling_traffic_ratio)
-        & (pl.col("excess_loss_db") >= p.measured_only_min_excess_db)
+        (pl.col("num_rows") >= p.measured_only_min_grids)
+        & (pl.col("sibling_traffic_ratio") <= p.max_sibling_traffic_ratio)
+        & (pl.col("excess_loss_db") >= max(p.measured_only_min_excess_db, floor))
         & (pl.col("excess_loss_db") >= p.measured_only_excess_db + ratio_db)
     ).fill_null(False)
     # a cell missing from the UE reports in a large share of its own main lobe is far weaker
@@ -146,7 +163,7 @@ def detect_undershooters(prep: Prepared, fp: pl.DataFrame, p: UndershooterParams
         & (pl.col("sibling_traffic_ratio") <= p.silent_lobe_max_sibling_ratio)
         & (
             pl.max_horizontal("excess_loss_db", "excess_all_db").fill_null(-np.inf)
-            >= p.silent_lobe_min_excess_db
+            >= max(p.silent_lobe_min_excess_db, floor)
         )
     ).fill_null(False)
     # a steep recorded tilt confirmed by the traffic it lost, with few or censored ring bins
@@ -188,6 +205,9 @@ def detect_undershooters(prep: Prepared, fp: pl.DataFrame, p: UndershooterParams
             .otherwise(pl.lit("silent_main_lobe"))
             .alias("evidence"),
             (pl.col("num_censored") / pl.col("num_rows")).alias("silent_share"),
+            pl.lit(floor if np.isfinite(floor) else None, dtype=pl.Float64).alias(
+                "network_excess_floor_db"
+            ),
         )
         .sort("cell_idx")
     )

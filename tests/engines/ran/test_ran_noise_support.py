@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+import pytest
 from ran_tiny import LAT0, LON0, gis_frame, multi_site
 from test_ran_robustness import _cells, _town, _town_in_rural_land
 
@@ -19,7 +20,9 @@ from opsforge.engines.ran.cellstats import footprint
 from opsforge.engines.ran.interference import interference_probability
 from opsforge.engines.ran.levels import level_posterior
 from opsforge.engines.ran.overshoot import _site_wide, detect_overshooters
+from opsforge.engines.ran.params import UndershooterParams
 from opsforge.engines.ran.prepare import prepare
+from opsforge.engines.ran.undershoot import _spread_floor_db
 
 CELLS = [(1001 + k, f"S{k}", LAT0 + 0.01 * k, LON0, 0.0) for k in range(5)]
 ZONE_LEVELS = [-90.0, -91.5, -93.0, -94.0, -100.0]  # 4 cells within 5 dB: interfered
@@ -268,3 +271,48 @@ def test_site_wide_marks_the_unflagged_sisters_of_a_flagged_cell() -> None:
     assert not _site_wide(prep, np.zeros(ids.size, dtype=bool)).any()
     both = _site_wide(prep, (ids == 601) | (ids == 602))
     assert set(ids[both].tolist()) == {603}
+
+
+def test_spread_floor_is_the_networks_median_plus_robust_sds() -> None:
+    p = UndershooterParams()
+    stats = pl.DataFrame(
+        {
+            "num_rows": [20, 20, 20, 20, 20, 1],
+            "excess_loss_db": [-2.0, 0.0, 1.0, 2.0, 10.0, 99.0],  # the last has too few bins
+        }
+    )
+    # median 1, MAD 1 -> 1 + 1.3 x 1.4826 x 1
+    assert _spread_floor_db(stats, p) == pytest.approx(1.0 + 1.3 * 1.4826)
+    assert _spread_floor_db(stats.head(0), p) == -np.inf
+
+
+def test_measurement_only_paths_need_a_loss_that_stands_out_from_the_network() -> None:
+    grid, gis = _town(4.0, 16.0)  # 1303: an unrecorded 16 deg mechanical tilt
+    # every other cell gets its own level offset (antenna types, feeder losses, clutter): the
+    # network's cells now spread their losses widely
+    rng = np.random.default_rng(3)
+    ids = gis["cell_id"].to_numpy()
+    offset = dict(zip(ids.tolist(), rng.normal(0.0, 8.0, ids.size).tolist(), strict=True))
+    offset[1303] = 0.0
+    spread = grid.with_columns(
+        pl.col("rsrp_dbm") + pl.col("cell_id").replace_strict(offset, return_dtype=pl.Float64)
+    )
+
+    def found(factor: float) -> dict[str, Any] | None:
+        over = {"silent_lobe_share": 1.0, "measured_spread_factor": factor}
+        params = RanParams.from_operator_config({"undershooters": {"params": over}})
+        recs = recommend(spread, gis, params).recommendations
+        ok = recs.filter((pl.col("cell_id") == 1303) & (pl.col("action") == "uptilt"))
+        return json.loads(ok["evidence_json"][0]) if ok.height else None
+
+    ev = found(0.0)
+    assert ev is not None
+    assert ev["evidence"] == "measured_only"
+    floor0 = float(ev["network_excess_floor_db"])  # the network's median excess
+    assert float(ev["excess_loss_db"]) >= floor0
+    # the factor that puts the floor just above the cell's loss blocks it, just below keeps it
+    sd = float(found(1.0)["network_excess_floor_db"]) - floor0  # type: ignore[index]
+    assert sd > 3.0  # the offsets spread the network's losses by several dB
+    k = (float(ev["excess_loss_db"]) - floor0) / sd
+    assert found(k - 0.05) is not None
+    assert found(k + 0.05) is None

@@ -4,7 +4,7 @@ Seed 000's rule, applied to the *true* levels as well as noisy averages allow:
 
 1. A bin is *interfered* when at least ``min_filtered_cells_per_grid`` cells (the best one
    included) are within ``max_rsrp_diff_db`` of its best RSRP. A row is the mean of
-   ``eventCount`` noisy measurements, so with ``noise_aware`` on (default) the rule is judged on
+   ``eventCount`` noisy measurements, so with ``noise_aware`` on (off by default) the rule is judged on
    the posterior of the true levels (:mod:`.levels`: each row shrunk toward the same cell's
    level in the adjacent bins by its event count, per-event noise fitted from the data): the
    bin's probability of being interfered is the share of ``noise_samples`` draws from that

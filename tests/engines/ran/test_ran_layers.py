@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from opsforge.core.errors import DataQualityError
 from opsforge.engines.ran import RanParams, RanResult, SimulationConfig, recommend, simulate_network
 from opsforge.engines.ran.pipeline import _layers
 
@@ -91,3 +92,20 @@ def test_layer_key_band_then_earfcn_then_one_layer() -> None:
     assert [n for n, _ in _layers(gis.drop("band", "earfcn"))] == [""]
     one = gis.with_columns(pl.lit("L1800").alias("band"))
     assert len(_layers(one)) == 1
+
+
+def test_a_layer_without_measurements_is_skipped_and_none_at_all_is_an_error(
+    layers: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame],
+) -> None:
+    gis_a, grid_a, gis_b, _ = layers
+    alone = recommend(grid_a, gis_a, RanParams())
+    with_idle = recommend(grid_a, pl.concat([gis_a, gis_b]), RanParams())
+    assert _issues(with_idle) == _issues(alone)
+    assert with_idle.summary["num_layers"] == 1
+    assert with_idle.cell_stats.height == gis_a.height + gis_b.height  # idle cells: zeros
+    idle = with_idle.cell_stats.filter(pl.col("cell_id") >= OFFSET)
+    assert idle["num_bins"].sum() == 0
+    assert idle["traffic"].sum() == 0
+    stray = grid_a.with_columns(pl.col("cell_id") + 5 * OFFSET)  # no row matches any cell
+    with pytest.raises(DataQualityError, match="cell_id"):
+        recommend(stray, pl.concat([gis_a, gis_b]), RanParams())

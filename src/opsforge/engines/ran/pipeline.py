@@ -14,6 +14,7 @@ from opsforge.engines.ran.findings import empty_findings
 from opsforge.engines.ran.impact import IMPACT_COLUMNS, score_impact
 from opsforge.engines.ran.interference import detect_interference
 from opsforge.engines.ran.model import (
+    CELL_STATS_SCHEMA,
     CONFLICT_SCHEMA,
     COVERAGE_SCHEMA,
     INTERFERENCE_GRID_SCHEMA,
@@ -82,10 +83,12 @@ def recommend(
     if not known.all():
         log.warning("grid_rows_without_gis_cell_dropped", num_rows=int((~known).sum()))
     parts: list[RanResult] = []
+    idle: list[pl.Series] = []
     for k, (layer, layer_gis) in enumerate(layers):
         layer_grid = grid.filter(pl.col("cell_id").is_in(layer_gis["cell_id"].implode()))
         if layer_grid.height == 0:
             log.info("ran_layer_without_measurements", layer=layer, num_cells=layer_gis.height)
+            idle.append(layer_gis["cell_id"])
             continue
         lo, width = k / len(layers), 1.0 / len(layers)
         parts.append(
@@ -100,7 +103,7 @@ def recommend(
         raise DataQualityError(
             "grid frame: no row has a cell_id present in the gis frame", field="cell_id"
         )
-    result = _merge(parts, int(grid["grid"].n_unique()))
+    result = _merge(parts, int(grid["grid"].n_unique()), idle)
     report(1.0, "done")
     return result
 
@@ -120,8 +123,10 @@ def _layers(gis: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:
     return [(str(name), keyed.filter(pl.col("_layer") == name).drop("_layer")) for name in names]
 
 
-def _merge(parts: list[RanResult], num_bins: int) -> RanResult:
-    """One result from per-layer results: zones renumbered by size (zone 1 the largest)."""
+def _merge(parts: list[RanResult], num_bins: int, idle: list[pl.Series]) -> RanResult:
+    """One result from per-layer results: zones renumbered by size (zone 1 the largest); the
+    cells of ``idle`` layers (no measurements) get zero ``cell_stats`` rows, as unmeasured cells
+    of a measured layer do."""
     tagged = [(k, z) for k, part in enumerate(parts) for z in part.interference_zones]
     order = sorted(tagged, key=lambda kz: (-kz[1].num_grids, kz[0], kz[1].zone_id))
     new_id = {(k, z.zone_id): n for n, (k, z) in enumerate(order, start=1)}
@@ -157,7 +162,20 @@ def _merge(parts: list[RanResult], num_bins: int) -> RanResult:
         interference_zones=zones,
         conflicts=pl.concat([p.conflicts for p in parts]),
         coverage=pl.concat([p.coverage for p in parts]),
-        cell_stats=pl.concat([p.cell_stats for p in parts]).sort("cell_id"),
+        cell_stats=pl.concat(
+            [p.cell_stats for p in parts]
+            + [
+                pl.DataFrame({"cell_id": ids})
+                .with_columns(
+                    pl.lit(0).alias("num_bins"),
+                    pl.lit(0.0).alias("max_distance_m"),
+                    pl.lit(0.0).alias("p95_distance_m"),
+                    pl.lit(0).alias("traffic"),
+                )
+                .cast(CELL_STATS_SCHEMA)  # type: ignore[arg-type]
+                for ids in idle
+            ]
+        ).sort("cell_id"),
         summary=summary,
     )
 

@@ -78,7 +78,9 @@ def recommend(
     report = progress or _noop
     layers = _layers(gis)
     if len(layers) == 1:
-        return _recommend_layer(grid, gis, params, report)
+        result = _recommend_layer(grid, gis, params, report)
+        log.info("ran_recommend_finished", **result.summary)
+        return result
     known = grid["cell_id"].is_in(gis["cell_id"].implode())
     if not known.all():
         log.warning("grid_rows_without_gis_cell_dropped", num_rows=int((~known).sum()))
@@ -117,7 +119,7 @@ def _layers(gis: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:
         band = pl.col("band").cast(pl.Utf8).fill_null("")
         key = pl.when(band != "").then(band).otherwise(key)
     keyed = gis.with_columns(key.alias("_layer"))
-    names = keyed["_layer"].unique(maintain_order=True).sort().to_list()
+    names = keyed["_layer"].unique().sort().to_list()
     if len(names) <= 1:
         return [(names[0] if names else "", gis)]
     return [(str(name), keyed.filter(pl.col("_layer") == name).drop("_layer")) for name in names]
@@ -142,12 +144,7 @@ def _merge(parts: list[RanResult], num_bins: int, idle: list[pl.Series]) -> RanR
             for k, part in enumerate(parts)
         ]
     ).sort("zone_id", "grid")
-    order_expr = pl.col("issue").replace_strict(
-        {"crossed_feeder": 0, "overshooting": 1, "undershooting": 2}, default=3
-    )
-    recs = pl.concat([p.recommendations for p in parts]).sort(
-        [order_expr, pl.col("confidence")], descending=[False, True]
-    )
+    recs = _in_order(pl.concat([p.recommendations for p in parts]))
     summary: dict[str, int | float] = {}
     for part in parts:
         for key, value in part.summary.items():
@@ -243,9 +240,9 @@ def _recommend_layer(
         "num_interference_grids": int(igrids.height),
         "num_conflicts": int(conflicts_out.height),
         "num_findings": int(findings.height),
+        "num_layers": 1,
     }
     report(1.0, "done")
-    log.info("ran_recommend_finished", **summary)
     return RanResult(
         recommendations=recs,
         interference_grids=igrids.cast(INTERFERENCE_GRID_SCHEMA),  # type: ignore[arg-type]
@@ -274,6 +271,11 @@ def _assemble(gis: pl.DataFrame, kept: pl.DataFrame, impact: pl.DataFrame) -> pl
         *[pl.col(c).fill_null(0) for c in IMPACT_COLUMNS],
     )
     recs = recs.select(list(RECOMMENDATION_SCHEMA)).cast(RECOMMENDATION_SCHEMA)  # type: ignore[arg-type]
+    return _in_order(recs)
+
+
+def _in_order(recs: pl.DataFrame) -> pl.DataFrame:
+    """Crossed feeders first, then overshooting, then undershooting; by confidence within."""
     order = pl.col("issue").replace_strict(
         {"crossed_feeder": 0, "overshooting": 1, "undershooting": 2}, default=3
     )

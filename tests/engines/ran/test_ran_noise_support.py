@@ -163,10 +163,13 @@ def test_displaced_footprint_needs_fewer_bins() -> None:
 
 
 def _unrecorded(
-    overrides: Mapping[str, object], silent_path: bool = False
+    overrides: Mapping[str, object], silent_path: bool = False, sister_path: bool = False
 ) -> dict[str, Any] | None:
     grid, gis = _town(4.0, 16.0)  # the GIS says 4 deg, the antenna has 16 deg more
-    off = {} if silent_path else {"silent_lobe_share": 1.0}  # judge the measured-only path alone
+    # judge the measured-only path alone unless the silent-lobe or sister path is asked for
+    off: dict[str, object] = {} if silent_path else {"silent_lobe_share": 1.0}
+    if not sister_path:
+        off["sister_min_tilt_offset_deg"] = 99.0
     params = RanParams.from_operator_config({"undershooters": {"params": {**off, **overrides}}})
     recs = recommend(grid, gis, params).recommendations.filter(pl.col("cell_id") == 1303)
     ok = recs.filter(pl.col("action") == "uptilt")["evidence_json"].to_list()
@@ -299,7 +302,11 @@ def test_measurement_only_paths_need_a_loss_that_stands_out_from_the_network() -
     )
 
     def found(factor: float) -> dict[str, Any] | None:
-        over = {"silent_lobe_share": 1.0, "measured_spread_factor": factor}
+        over = {
+            "silent_lobe_share": 1.0,
+            "sister_min_tilt_offset_deg": 99.0,
+            "measured_spread_factor": factor,
+        }
         params = RanParams.from_operator_config({"undershooters": {"params": over}})
         recs = recommend(spread, gis, params).recommendations
         ok = recs.filter((pl.col("cell_id") == 1303) & (pl.col("action") == "uptilt"))

@@ -230,6 +230,20 @@ class UndershooterParams(_Params):
     #: MAD over cells with ``min_undershooting_grids`` ring bins): where terrain and clutter
     #: spread the losses of healthy cells widely, only an outlier is evidence. [1]
     measured_spread_factor: float = Field(1.3, ge=0.0)
+    #: Sister differences: level differences against the co-sited cells in the same bins (the
+    #: same propagation path, so the antenna pattern is isolated) fit at least this much more
+    #: downtilt than the GIS records (1 deg grid, -8..16 deg) ... [deg]
+    sister_min_tilt_offset_deg: float = Field(6.0)
+    #: ... removing at least this weighted mean squared residual against the recorded tilt ...
+    #: [dB^2]
+    sister_min_mse_reduction_db2: float = Field(40.0, ge=0.0)
+    #: ... over at least this many bin rows shared with sisters; the far main lobe must
+    #: measure at least ``min_excess_loss_db`` below the network (the loss that tilt predicts).
+    #: [1]
+    sister_min_pairs: int = Field(20, ge=1)
+    #: ... and the cell serve at most this multiple of its sisters' median best-server traffic
+    #: (a rotated antenna also misfits the pattern, but keeps its traffic). [1]
+    sister_max_sibling_ratio: float = Field(0.7, ge=0.0)
     #: Silent main lobe: the cell is not reported in at least this share of the measured bins
     #: of its own main-lobe ring (not among the strongest cells a UE reports right in front of
     #: its antenna). Healthy cells of both simulators stayed below 0.3 with 10+ ring bins. [1]

@@ -25,8 +25,12 @@ from opsforge.engines.ran.findings import empty_findings, tilt_step_for_reach
 from opsforge.engines.ran.lobe import main_lobe_excess_loss
 from opsforge.engines.ran.params import UndershooterParams
 from opsforge.engines.ran.prepare import Prepared
+from opsforge.engines.ran.sisters import sister_tilt_offsets
 
 __all__ = ["detect_undershooters", "predicted_excess_db", "tilt_loss_vs_neighbourhood_db"]
+
+#: Extra downtilts tried against the co-sited sisters (:mod:`.sisters`). [deg]
+_SISTER_DELTAS_DEG = np.arange(-8.0, 16.01, 1.0)
 
 
 def tilt_loss_vs_neighbourhood_db(
@@ -121,6 +125,15 @@ def _spread_floor_db(stats: pl.DataFrame, p: UndershooterParams) -> float:
     return med + p.measured_spread_factor * 1.4826 * mad
 
 
+def _sister_offsets(prep: Prepared, reach_m: pl.DataFrame, p: UndershooterParams) -> pl.DataFrame:
+    """:func:`.sisters.sister_tilt_offsets` for the cells short enough to be undershooters."""
+    ratio = np.zeros(prep.gis.height)  # no best-server bin: reach 0
+    idx = reach_m["cell_idx"].to_numpy()
+    ratio[idx] = reach_m["median_reach_m"].to_numpy() / prep.c_isd_m[idx]
+    cells = np.flatnonzero(ratio < p.max_reach_isd_ratio).astype(np.int64)
+    return sister_tilt_offsets(prep, cells, _SISTER_DELTAS_DEG)
+
+
 def detect_undershooters(prep: Prepared, fp: pl.DataFrame, p: UndershooterParams) -> pl.DataFrame:
     """Flag undershooting cells; one finding per cell with evidence."""
     gis = prep.gis
@@ -173,13 +186,26 @@ def detect_undershooters(prep: Prepared, fp: pl.DataFrame, p: UndershooterParams
         & (pl.col("sibling_traffic_ratio") <= p.max_sibling_traffic_ratio)
         & (pl.col("reach_isd_ratio") < p.collapsed_reach_isd_ratio)
     ).fill_null(False)
-    judged = (pl.col("num_rows") >= p.min_undershooting_grids) & (recorded | measured_only | silent)
+    # level differences against the co-sited sisters (shared propagation path) fit a steeper
+    # tilt than the GIS records
+    sister = (
+        (pl.col("num_sister_pairs") >= p.sister_min_pairs)
+        & (pl.col("sister_tilt_offset_deg") >= p.sister_min_tilt_offset_deg)
+        & (pl.col("sister_mse_reduction_db2") >= p.sister_min_mse_reduction_db2)
+        & (pl.col("excess_loss_db") >= p.min_excess_loss_db)  # the far lobe agrees
+        & (pl.col("sibling_traffic_ratio") <= p.sister_max_sibling_ratio)  # and the traffic
+    ).fill_null(False)
+    judged = (pl.col("num_rows") >= p.min_undershooting_grids) & (
+        recorded | measured_only | silent | sister
+    )
+    reach_m = _median_reach_m(prep)
     cand = (
         stats.join(
             fp.select("cell_idx", "p90_distance_m", "num_best_bins"), on="cell_idx", how="left"
         )
-        .join(_median_reach_m(prep), on="cell_idx", how="left")
+        .join(reach_m, on="cell_idx", how="left")
         .join(_sibling_traffic_ratio(prep, fp), on="cell_idx", how="left")
+        .join(_sister_offsets(prep, reach_m, p), on="cell_idx", how="left")
         .join(
             pl.DataFrame(
                 {
@@ -202,6 +228,8 @@ def detect_undershooters(prep: Prepared, fp: pl.DataFrame, p: UndershooterParams
             .then(pl.lit("recorded_tilt_collapsed_traffic"))
             .when(measured_only)
             .then(pl.lit("measured_only"))
+            .when(sister)
+            .then(pl.lit("sister_level_differences"))
             .otherwise(pl.lit("silent_main_lobe"))
             .alias("evidence"),
             (pl.col("num_censored") / pl.col("num_rows")).alias("silent_share"),

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 import numpy as np
+import polars as pl
 import pytest
+from ran_tiny import multi_site, three_sector_cells
 from test_ran_noise_support import _unrecorded
 from test_ran_robustness import _town
 
-from opsforge.engines.ran import RanParams
+from opsforge.engines.ran import RanParams, recommend
 from opsforge.engines.ran.prepare import prepare
-from opsforge.engines.ran.sisters import sister_tilt_offsets
+from opsforge.engines.ran.sisters import sister_azimuth_offsets, sister_tilt_offsets
 
 DELTAS = np.arange(-8.0, 16.01, 1.0)
 #: every other undershooter path off: only the sister differences can flag
@@ -85,3 +88,54 @@ def test_sister_path_flags_the_hidden_tilt_and_honours_its_thresholds() -> None:
     assert _found({"sister_max_sibling_ratio": ratio - 0.01}) is None
     assert _found({"sister_min_pairs": pairs + 1}) is None
     assert _found({"min_excess_loss_db": float(str(ev["excess_loss_db"])) + 0.1}) is None
+
+
+def _rotated_town(rotation_deg: float) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """25 sites 1.6 km apart; the antenna of cell 1302 (GIS bearing 120) points elsewhere."""
+    sites: dict[str, tuple[float, float, float]] = {}
+    n = 1
+    for i in range(-2, 3):
+        for j in range(-2, 3):
+            sites[f"S{n}"] = (1600.0 * i + 800.0 * (j % 2), 1400.0 * j, 30.0)
+            n += 1
+    cells = three_sector_cells(sites, 4.0)
+    for c in cells:
+        if c["cell_id"] == 1302:
+            c["bearing_deg"] = 120.0 + rotation_deg
+    grid, gis = multi_site(sites, cells, 5000.0)
+    recorded = pl.when(pl.col("cell_id") == 1302).then(120.0).otherwise(pl.col("bearing_deg"))
+    return grid, gis.with_columns(recorded.alias("bearing_deg"))
+
+
+@pytest.mark.parametrize("rotation_deg", [45.0, 60.0, -50.0])
+def test_a_rotated_antenna_is_recovered_against_the_sisters(rotation_deg: float) -> None:
+    grid, gis = _rotated_town(rotation_deg)
+    prep = prepare(grid, gis, RanParams())
+    ids = prep.gis["cell_id"].to_numpy()
+    cells = np.flatnonzero(np.isin(ids, [1301, 1302, 1303])).astype(np.int64)
+    out = sister_azimuth_offsets(prep, cells, np.arange(-90.0, 90.01, 5.0))
+    got = {
+        int(ids[i]): (float(g), float(r))
+        for i, g, r in out.select(
+            "cell_idx", "sister_azimuth_offset_deg", "sister_mse_reduction_db2"
+        ).iter_rows()
+    }
+    gamma, reduction = got[1302]
+    assert abs(gamma - rotation_deg) <= 5.0
+    assert reduction == max(r for _, r in got.values())  # its sisters misfit less
+
+
+def test_sister_azimuth_check_finds_a_rotation_the_best_server_estimate_misses() -> None:
+    grid, gis = _rotated_town(45.0)
+    recs = recommend(grid, gis, RanParams()).recommendations
+    assert recs.select("cell_id", "action").rows() == [(1302, "check_azimuth")]
+    ev = json.loads(recs["evidence_json"][0])
+    assert ev["azimuth_estimate"] == "sister_differences"
+    assert ev["deviation_deg"] < 55.0  # the best-server estimate alone would not flag it
+    assert abs(ev["sister_azimuth_offset_deg"] - 45.0) <= 5.0
+    strict = RanParams.from_operator_config(
+        {"crossed_feeders": {"params": {"sister_azimuth_deviation_deg": 50.0}}}
+    )
+    assert recommend(grid, gis, strict).recommendations.height == 0
+    healthy_grid, healthy_gis = _rotated_town(0.0)
+    assert recommend(healthy_grid, healthy_gis, RanParams()).recommendations.height == 0

@@ -42,8 +42,15 @@ from scipy.optimize import linear_sum_assignment
 from opsforge.engines.ran.findings import FINDING_COLUMNS, empty_findings
 from opsforge.engines.ran.params import CrossedFeederParams
 from opsforge.engines.ran.prepare import Prepared
+from opsforge.engines.ran.sisters import sister_azimuth_offsets, sister_tilt_offsets
 
 __all__ = ["detect_crossed_feeders", "observed_azimuths"]
+
+
+#: Azimuth offsets tried against the co-sited sisters (:mod:`.sisters`). [deg]
+_GAMMAS_DEG = np.arange(-90.0, 90.01, 5.0)
+#: Extra downtilts of the competing explanation. [deg]
+_DELTAS_DEG = np.arange(-8.0, 16.01, 1.0)
 
 
 def _ang_diff(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -143,7 +150,9 @@ def detect_crossed_feeders(prep: Prepared, p: CrossedFeederParams) -> pl.DataFra
     )
     multi = cells.filter(pl.len().over("site_idx", "band") > 1)
     rows: list[dict[str, object]] = []
-    for (_, _), g in multi.group_by(["site_idx", "band"], maintain_order=True):
+    swapped_groups: set[tuple[int, str]] = set()
+    flagged: set[int] = set()
+    for (site_idx, band), g in multi.group_by(["site_idx", "band"], maintain_order=True):
         brg = g["bearing_deg"].to_numpy()
         measured = g["measured"].to_numpy()
         dev = g["deviation_deg"].to_numpy()
@@ -176,6 +185,7 @@ def detect_crossed_feeders(prep: Prepared, p: CrossedFeederParams) -> pl.DataFra
             if inferred and (len(cyc) < 3 or len(inferred) > 1):
                 continue
             used.update(cyc)
+            swapped_groups.add((int(str(site_idx)), str(band)))
             perm = ",".join(f"{ids[i]}->{ids[int(sigma[i])]}" for i in cyc)
             quality = float(1.0 - err[known].max() / p.match_tolerance_deg)
             group_rows = []
@@ -210,6 +220,7 @@ def detect_crossed_feeders(prep: Prepared, p: CrossedFeederParams) -> pl.DataFra
         for i in (int(k) for k in np.flatnonzero(off)):
             if i in used:
                 continue
+            flagged.add(int(g["cell_idx"][i]))
             rows.append(
                 _row(
                     g,
@@ -224,6 +235,7 @@ def detect_crossed_feeders(prep: Prepared, p: CrossedFeederParams) -> pl.DataFra
                     sigma_id=None,
                 )
             )
+    rows.extend(_sister_azimuth_checks(prep, multi, swapped_groups, flagged, p))
     single = cells.filter((pl.len().over("site_idx", "band") == 1) & pl.col("off"))
     for i in range(single.height):
         rows.append(
@@ -244,6 +256,90 @@ def detect_crossed_feeders(prep: Prepared, p: CrossedFeederParams) -> pl.DataFra
     if not rows:
         return empty_findings()
     return pl.DataFrame(rows, schema=empty_findings().schema).select(FINDING_COLUMNS)
+
+
+def _sister_azimuth_checks(
+    prep: Prepared,
+    multi: pl.DataFrame,
+    swapped_groups: set[tuple[int, str]],
+    flagged: set[int],
+    p: CrossedFeederParams,
+) -> list[dict[str, object]]:
+    """``check_azimuth`` rows from the sister azimuth fit (:func:`.sisters.sister_azimuth_offsets`)
+    on sites with no swap and no ``check_azimuth`` yet, at most one per site and band."""
+    # a swapped or already flagged sister misfits every other cell of its site: skip the site
+    swapped = [f"{site}|{band}" for site, band in swapped_groups]
+    group = pl.format("{}|{}", "site_idx", "band")
+    cand = multi.filter(
+        ~group.is_in(swapped)
+        & ~pl.col("cell_idx").is_in(list(flagged)).any().over("site_idx", "band")
+        & pl.col("measured")
+        & (pl.col("deviation_deg") >= p.sister_azimuth_candidate_deg)
+    )
+    if cand.height == 0:
+        return []
+    idx = cand["cell_idx"].to_numpy()
+    # the azimuth must explain the differences better than an unrecorded tilt would (same bins)
+    tilt = sister_tilt_offsets(prep, idx, _DELTAS_DEG, front_only=False).select(
+        "cell_idx", pl.col("sister_mse_reduction_db2").alias("tilt_reduction_db2")
+    )
+    fit = (
+        sister_azimuth_offsets(prep, idx, _GAMMAS_DEG)
+        .join(tilt, on="cell_idx", how="left")
+        .filter(
+            (pl.col("sister_azimuth_offset_deg").abs() >= p.sister_azimuth_deviation_deg)
+            & (pl.col("sister_mse_reduction_db2") >= p.sister_azimuth_min_mse_reduction_db2)
+            & (pl.col("num_sister_pairs") >= p.sister_azimuth_min_pairs)
+            & (pl.col("sister_mse_reduction_db2") > pl.col("tilt_reduction_db2").fill_null(0.0))
+        )
+    )
+    out: list[dict[str, object]] = []
+    # one wrong antenna also distorts its sisters' fits: the best-explained cell of a site only
+    g = (
+        cand.join(fit, on="cell_idx", how="inner")
+        .filter(
+            pl.col("sister_mse_reduction_db2")
+            == pl.col("sister_mse_reduction_db2").max().over("site_idx", "band")
+        )
+        .sort("cell_idx")
+    )
+    for i in range(g.height):
+        gamma = float(g["sister_azimuth_offset_deg"][i])
+        reduction = float(g["sister_mse_reduction_db2"][i])
+        pairs = int(g["num_sister_pairs"][i])
+        bearing = float(g["bearing_deg"][i])
+        row = _row(
+            g,
+            i,
+            "check_azimuth",
+            None,
+            None,
+            0.0,
+            p,
+            f"level differences against its co-sited sister cells (same propagation path) fit an "
+            f"antenna azimuth of {(bearing + gamma) % 360.0:.0f} deg, {gamma:+.0f} deg off its "
+            f"bearing {bearing:.0f} deg, removing {reduction:.0f} dB^2 of residual over {pairs} "
+            f"bins (best-server estimate {float(g['observed_azimuth_deg'][i]):.0f} deg); check the "
+            "antenna azimuth.",
+            sigma_id=None,
+        )
+        support = min(1.0, pairs / (4.0 * p.sister_azimuth_min_pairs))
+        fit_quality = min(1.0, reduction / (2.5 * max(p.sister_azimuth_min_mse_reduction_db2, 1.0)))
+        row["confidence"] = float(
+            np.clip(0.3 * support + 0.3 * fit_quality + 0.4 * min(1.0, abs(gamma) / 90.0), 0, 1)
+        )
+        evidence = json.loads(str(row["evidence_json"]))
+        evidence.update(
+            {
+                "sister_azimuth_offset_deg": gamma,
+                "sister_mse_reduction_db2": round(reduction, 1),
+                "num_sister_pairs": pairs,
+                "azimuth_estimate": "sister_differences",
+            }
+        )
+        row["evidence_json"] = json.dumps(evidence)
+        out.append(row)
+    return out
 
 
 def _row(

@@ -300,6 +300,17 @@ class CrossedFeederParams(_Params):
     swap_margin_share: float = Field(0.25, gt=0.0, le=1.0)
     #: Bearings closer than this cannot be told apart; no swap between them. [deg]
     min_sector_separation_deg: float = Field(30.0, ge=0.0, le=180.0)
+    #: Sister azimuth fit (:mod:`.sisters`), on sites without a swap: a cell whose level
+    #: differences against its co-sited sisters fit an azimuth at least this far off its
+    #: bearing (5 deg grid, +-90 deg) gets ``check_azimuth`` ... [deg]
+    sister_azimuth_deviation_deg: float = Field(40.0, gt=0.0, le=90.0)
+    #: ... when the fit removes at least this weighted mean squared residual ... [dB^2]
+    sister_azimuth_min_mse_reduction_db2: float = Field(40.0, ge=0.0)
+    #: ... over at least this many bin rows shared with sisters. [1]
+    sister_azimuth_min_pairs: int = Field(20, ge=1)
+    #: Only cells whose best-server estimate is at least this far off are fitted (the estimate
+    #: of a rotated antenna is squeezed toward its bearing by its sisters, but not to it). [deg]
+    sister_azimuth_candidate_deg: float = Field(15.0, ge=0.0, le=180.0)
 
 
 class InterferenceParams(_Params):

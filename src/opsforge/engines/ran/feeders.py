@@ -22,6 +22,10 @@
 4. A measured cell in no group and at least ``min(min_angular_deviation_deg,
    check_azimuth_deviation_deg)`` off its bearing gets ``check_azimuth``: one antenna pointing the
    wrong way is not a swap.
+5. On sites with neither, the sister azimuth fit (:func:`.sisters.sister_azimuth_offsets`:
+   level differences against the co-sited cells, which share the propagation path) may give
+   one cell ``check_azimuth`` (see :class:`.params.CrossedFeederParams`); the best-server
+   estimate of a rotated antenna is squeezed toward its bearing by its sisters, the fit is not.
 
 ``permutation`` lists ``X->Y`` for each member: cell X's signal is radiated by the antenna
 planned for cell Y. Confidence = 0.3 support (rows used / 4 ``min_bins``) + 0.3 ``R`` + 0.4
@@ -42,15 +46,14 @@ from scipy.optimize import linear_sum_assignment
 from opsforge.engines.ran.findings import FINDING_COLUMNS, empty_findings
 from opsforge.engines.ran.params import CrossedFeederParams
 from opsforge.engines.ran.prepare import Prepared
-from opsforge.engines.ran.sisters import sister_azimuth_offsets, sister_tilt_offsets
+from opsforge.engines.ran.sisters import (
+    AZIMUTH_OFFSETS_DEG,
+    TILT_OFFSETS_DEG,
+    sister_azimuth_offsets,
+    sister_tilt_offsets,
+)
 
 __all__ = ["detect_crossed_feeders", "observed_azimuths"]
-
-
-#: Azimuth offsets tried against the co-sited sisters (:mod:`.sisters`). [deg]
-_GAMMAS_DEG = np.arange(-90.0, 90.01, 5.0)
-#: Extra downtilts of the competing explanation. [deg]
-_DELTAS_DEG = np.arange(-8.0, 16.01, 1.0)
 
 
 def _ang_diff(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -280,11 +283,11 @@ def _sister_azimuth_checks(
         return []
     idx = cand["cell_idx"].to_numpy()
     # the azimuth must explain the differences better than an unrecorded tilt would (same bins)
-    tilt = sister_tilt_offsets(prep, idx, _DELTAS_DEG, front_only=False).select(
+    tilt = sister_tilt_offsets(prep, idx, TILT_OFFSETS_DEG, front_only=False).select(
         "cell_idx", pl.col("sister_mse_reduction_db2").alias("tilt_reduction_db2")
     )
     fit = (
-        sister_azimuth_offsets(prep, idx, _GAMMAS_DEG)
+        sister_azimuth_offsets(prep, idx, AZIMUTH_OFFSETS_DEG)
         .join(tilt, on="cell_idx", how="left")
         .filter(
             (pl.col("sister_azimuth_offset_deg").abs() >= p.sister_azimuth_deviation_deg)

@@ -42,8 +42,16 @@ from opsforge.engines.ran.antenna import (
 )
 from opsforge.engines.ran.prepare import Prepared
 
-__all__ = ["sister_azimuth_offsets", "sister_tilt_offsets"]
+__all__ = [
+    "AZIMUTH_OFFSETS_DEG",
+    "TILT_OFFSETS_DEG",
+    "sister_azimuth_offsets",
+    "sister_tilt_offsets",
+]
 
+#: Extra downtilts and azimuth offsets the detectors try (each contains 0). [deg]
+TILT_OFFSETS_DEG = np.arange(-8.0, 16.01, 1.0)
+AZIMUTH_OFFSETS_DEG = np.arange(-90.0, 90.01, 5.0)
 _MIN_DISTANCE_M = 100.0  # nearer bins: direction and depression undefined at bin size
 FloatArray = npt.NDArray[np.float64]
 _MAX_WEIGHT_EVENTS = 20  # a row's weight is sqrt(min(eventCount, 20)) of the poorer row

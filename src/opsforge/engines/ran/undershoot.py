@@ -25,12 +25,9 @@ from opsforge.engines.ran.findings import empty_findings, tilt_step_for_reach
 from opsforge.engines.ran.lobe import main_lobe_excess_loss
 from opsforge.engines.ran.params import UndershooterParams
 from opsforge.engines.ran.prepare import Prepared
-from opsforge.engines.ran.sisters import sister_tilt_offsets
+from opsforge.engines.ran.sisters import TILT_OFFSETS_DEG, sister_tilt_offsets
 
 __all__ = ["detect_undershooters", "predicted_excess_db", "tilt_loss_vs_neighbourhood_db"]
-
-#: Extra downtilts tried against the co-sited sisters (:mod:`.sisters`). [deg]
-_SISTER_DELTAS_DEG = np.arange(-8.0, 16.01, 1.0)
 
 
 def tilt_loss_vs_neighbourhood_db(
@@ -131,7 +128,7 @@ def _sister_offsets(prep: Prepared, reach_m: pl.DataFrame, p: UndershooterParams
     idx = reach_m["cell_idx"].to_numpy()
     ratio[idx] = reach_m["median_reach_m"].to_numpy() / prep.c_isd_m[idx]
     cells = np.flatnonzero(ratio < p.max_reach_isd_ratio).astype(np.int64)
-    return sister_tilt_offsets(prep, cells, _SISTER_DELTAS_DEG)
+    return sister_tilt_offsets(prep, cells, TILT_OFFSETS_DEG)
 
 
 def detect_undershooters(prep: Prepared, fp: pl.DataFrame, p: UndershooterParams) -> pl.DataFrame:

@@ -98,13 +98,19 @@ def test_three_way_with_a_member_of_too_few_rows_is_inferred() -> None:
     assert "inferred" in recs.filter(pl.col("cell_id") == 103)["reason"][0]
 
 
-def _town(tilt_e_103: float, tilt_m_phys_103: float) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _town_sites() -> Sites:
+    """25 sites on a 1.6 km hexagonal-ish grid, 30 m masts (S1..S25, S13 the centre)."""
     sites: Sites = {}
     n = 1
     for i in range(-2, 3):
         for j in range(-2, 3):
             sites[f"S{n}"] = (1600.0 * i + 800.0 * (j % 2), 1400.0 * j, 30.0)
             n += 1
+    return sites
+
+
+def _town(tilt_e_103: float, tilt_m_phys_103: float) -> tuple[pl.DataFrame, pl.DataFrame]:
+    sites = _town_sites()
     cells = three_sector_cells(sites, 4.0)
     for c in cells:
         if c["cell_id"] == 1303:  # centre site, 240 deg sector

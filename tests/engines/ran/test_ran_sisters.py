@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from ran_tiny import multi_site, three_sector_cells
 from test_ran_noise_support import _unrecorded
-from test_ran_robustness import _town
+from test_ran_robustness import _town, _town_sites
 
 from opsforge.engines.ran import RanParams, recommend
 from opsforge.engines.ran.prepare import prepare
@@ -92,12 +92,7 @@ def test_sister_path_flags_the_hidden_tilt_and_honours_its_thresholds() -> None:
 
 def _rotated_town(rotation_deg: float) -> tuple[pl.DataFrame, pl.DataFrame]:
     """25 sites 1.6 km apart; the antenna of cell 1302 (GIS bearing 120) points elsewhere."""
-    sites: dict[str, tuple[float, float, float]] = {}
-    n = 1
-    for i in range(-2, 3):
-        for j in range(-2, 3):
-            sites[f"S{n}"] = (1600.0 * i + 800.0 * (j % 2), 1400.0 * j, 30.0)
-            n += 1
+    sites = _town_sites()
     cells = three_sector_cells(sites, 4.0)
     for c in cells:
         if c["cell_id"] == 1302:

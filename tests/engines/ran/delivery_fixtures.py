@@ -107,8 +107,12 @@ def make_result() -> RanResult:
         schema=CELL_STATS_SCHEMA,
     )  # fmt: skip
     conflicts = pl.DataFrame(
-        {"cell_id": [102], "issue": ["overshooting"], "action": ["downtilt"],
-         "resolution": ["dropped"], "reason": ["third sector of site S1 in one cycle"]},
+        {"cell_id": [102, 101], "cell_name": ["S1_B", "S1_A"],
+         "issue": ["overshooting", "overshooting"], "action": ["downtilt", "downtilt"],
+         "tilt_change_deg": [1.5, 3.0], "confidence": [0.61, 0.9],
+         "resolution": ["dropped", "clipped"],
+         "reason": ["site already has 3 more confident tilt changes, this cycle",
+                    "tilt change 3.0 deg cut to the step limit of 2.0 deg"]},
         schema=CONFLICT_SCHEMA,
     )  # fmt: skip
     return RanResult(

@@ -66,7 +66,8 @@ def multi_site(
     """Several sites without shadowing: ``sites`` maps site_id -> (east_m, north_m, height_m);
     each cell dict has ``cell_id``, ``site_id``, ``bearing_deg``, ``tilt_e_deg`` and optionally
     ``tilt_m_deg``, the physical ``phys_tilt_m_deg`` (default: as recorded), ``extra_height_m``
-    (hill, not in the GIS). Bins cover a square of +-``half_size_m`` around (LAT0, LON0); each
+    (hill, not in the GIS), ``extra_loss_db`` (a loss the pattern does not explain, at every
+    distance: an obstruction in front of the antenna, a lossy feeder). Bins cover a square of +-``half_size_m`` around (LAT0, LON0); each
     reports its ``max_cells_per_bin`` strongest cells above -120 dBm with 10 events."""
     m_lat = 111_320.0
     m_lon = m_lat * float(np.cos(np.deg2rad(LAT0)))
@@ -92,7 +93,8 @@ def multi_site(
             float(c["tilt_e_deg"]),  # type: ignore[arg-type]
             tilt_m,
         )
-        levels.append(33.0 + gain - cost231_hata_db(dist, h, environment=environment))
+        loss = float(c.get("extra_loss_db", 0.0))  # type: ignore[arg-type]
+        levels.append(33.0 + gain - loss - cost231_hata_db(dist, h, environment=environment))
     rsrp = np.vstack(levels)  # (cells, bins)
     k = min(max_cells_per_bin, len(cells))
     top = np.argsort(-rsrp, axis=0)[:k]

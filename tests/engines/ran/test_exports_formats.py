@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import zipfile
@@ -30,6 +31,19 @@ def test_recommendations_csv_parquet_json_round_trip(tmp_path: Path) -> None:
     doc = json.loads(paths["recommendations_json"].read_text())
     assert doc["num_recommendations"] == 4
     assert doc["columns"]["tilt_change_deg"] == "Float64"
+
+
+def test_conflicts_round_trip(tmp_path: Path) -> None:
+    result = make_result()
+    path = exports.write_conflicts(result, tmp_path / "conflicts.csv")
+    assert path.read_text().splitlines()[0] == (
+        "cell_id,cell_name,issue,action,tilt_change_deg,confidence,resolution,reason"
+    )
+    assert_frame_equal(exports.read_conflicts_csv(path), result.conflicts)
+    empty = exports.write_conflicts(
+        dataclasses.replace(result, conflicts=result.conflicts.clear()), tmp_path / "none.csv"
+    )
+    assert exports.read_conflicts_csv(empty).height == 0
 
 
 def test_interference_grids_round_trip(tmp_path: Path) -> None:

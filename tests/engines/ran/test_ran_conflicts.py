@@ -56,7 +56,8 @@ def test_rules() -> None:
         },
     ]
     findings = pl.DataFrame(rows, schema=empty_findings().schema)
-    kept, conflicts = resolve_conflicts(prep, findings, RanParams().conflicts.params)
+    limit2 = RanParams().conflicts.params.model_copy(update={"max_changed_sectors_per_site": 2})
+    kept, conflicts = resolve_conflicts(prep, findings, limit2)
     ids = prep.gis["cell_id"].to_numpy()
     kept = kept.with_columns(pl.Series("cell_id", ids[kept["cell_idx"].to_numpy()]))
     conflicts = conflicts.with_columns(pl.Series("cell_id", ids[conflicts["cell_idx"].to_numpy()]))
@@ -69,3 +70,20 @@ def test_rules() -> None:
     res = {(c, r) for c, r in conflicts.select("cell_id", "resolution").iter_rows()}
     assert {(11, "clipped"), (13, "dropped"), (21, "clipped"), (31, "dropped")} <= res
     assert conflicts.filter(pl.col("cell_id") == 13)["reason"][0].startswith("site already has 2")
+    # each conflict row carries the change the detector asked for and its confidence
+    asked = {
+        (c, r): (t, q)
+        for c, r, t, q in conflicts.select(
+            "cell_id", "resolution", "tilt_change_deg", "confidence"
+        ).iter_rows()
+    }
+    assert asked[(11, "clipped")] == (4.0, 0.9)
+    assert asked[(21, "clipped")] == (2.0, 0.9)
+    assert asked[(13, "dropped")] == (1.0, 0.7)
+    assert asked[(31, "dropped")] == (-1.0, 0.9)
+    # the default limit (3) lets a tri-sector site move as a whole
+    kept3, conflicts3 = resolve_conflicts(prep, findings, RanParams().conflicts.params)
+    assert {11, 12, 13} <= set(ids[kept3["cell_idx"].to_numpy()].tolist())
+    assert "dropped" not in set(
+        conflicts3.filter(pl.col("cell_idx").is_in([idx[11], idx[12], idx[13]]))["resolution"]
+    )

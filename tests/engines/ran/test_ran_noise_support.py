@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pytest
-from ran_tiny import LAT0, LON0, gis_frame, multi_site
-from test_ran_robustness import _cells, _town, _town_in_rural_land
+from ran_tiny import LAT0, LON0, gis_frame, multi_site, three_sector_cells
+from test_ran_robustness import _cells, _town, _town_in_rural_land, _town_sites
 
 from opsforge.engines.ran import RanParams, recommend
 from opsforge.engines.ran import geohash as gh
@@ -323,3 +323,51 @@ def test_measurement_only_paths_need_a_loss_that_stands_out_from_the_network() -
     k = (float(ev["excess_loss_db"]) - floor0) / sd
     assert found(k - 0.05) is not None
     assert found(k + 0.05) is None
+
+
+def test_unrecorded_paths_need_the_sisters_to_fit_a_steeper_tilt() -> None:
+    # the hidden 16 deg mechanical tilt: the level differences against the co-sited sisters
+    # fit a much steeper tilt, so the measurement-only finding stands
+    ev = _unrecorded({})
+    assert ev is not None
+    assert ev["evidence"] == "measured_only"
+    offset, gain = float(ev["sister_tilt_offset_deg"]), float(ev["sister_mse_reduction_db2"])
+    assert offset >= 3.0
+    assert gain >= 10.0
+    assert int(ev["num_sister_pairs"]) >= 20
+    assert _unrecorded({"sister_confirm_min_mse_reduction_db2": gain + 0.1}) is None
+    assert _unrecorded({"sister_confirm_min_offset_deg": offset + 0.5}) is None
+    silent_off = {"measured_only_excess_db": 99.0, "measured_only_min_excess_db": 99.0}
+    assert _unrecorded(silent_off, silent_path=True) is not None
+    blocked = {**silent_off, "sister_confirm_min_mse_reduction_db2": gain + 0.1}
+    assert _unrecorded(blocked, silent_path=True) is None
+    # too few rows shared with sisters to judge: the sisters cannot veto
+    few = {"sister_confirm_min_mse_reduction_db2": gain + 0.1, "sister_min_pairs": 10_000}
+    assert _unrecorded(few) is not None
+
+
+def test_a_loss_at_every_distance_is_not_advised_as_a_hidden_tilt() -> None:
+    # 1303 at its recorded tilt behind an obstruction costing 16 dB at every distance: its far
+    # lobe is as weak and its traffic as small as a hidden tilt's, but the level differences
+    # against its sisters (a free offset per pair) fit no steeper tilt: an uptilt cannot help
+    sites = _town_sites()
+    cells = three_sector_cells(sites, 4.0)
+    for c in cells:
+        if c["cell_id"] == 1303:
+            c["extra_loss_db"] = 16.0
+    grid, gis = multi_site(sites, cells, 5000.0)
+
+    def uptilt(overrides: Mapping[str, object]) -> dict[str, Any] | None:
+        over = {"silent_lobe_share": 1.0, "sister_min_tilt_offset_deg": 99.0, **overrides}
+        params = RanParams.from_operator_config({"undershooters": {"params": over}})
+        recs = recommend(grid, gis, params).recommendations
+        ok = recs.filter((pl.col("cell_id") == 1303) & (pl.col("action") == "uptilt"))
+        return json.loads(ok["evidence_json"][0]) if ok.height else None
+
+    uncorroborated = uptilt(
+        {"sister_confirm_min_offset_deg": -99.0, "sister_confirm_min_mse_reduction_db2": 0.0}
+    )
+    assert uncorroborated is not None  # the level and traffic alone would flag it
+    assert uncorroborated["evidence"] == "measured_only"
+    assert float(uncorroborated["sister_mse_reduction_db2"]) < 10.0
+    assert uptilt({}) is None

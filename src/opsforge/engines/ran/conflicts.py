@@ -34,10 +34,14 @@ _TILT = ("downtilt", "uptilt")
 
 
 def _conflict(frame: pl.DataFrame, resolution: str, reason: pl.Expr) -> pl.DataFrame:
+    """Conflict rows of ``frame``; ``tilt_change_deg`` is the change the detector asked for."""
+    asked = "_asked" if "_asked" in frame.columns else "tilt_change_deg"
     return frame.select(
         pl.col("cell_idx"),
         "issue",
         "action",
+        pl.col(asked).cast(pl.Float64).alias("tilt_change_deg"),
+        pl.col("confidence").cast(pl.Float64),
         pl.lit(resolution).alias("resolution"),
         reason.alias("reason"),
     )
@@ -202,7 +206,7 @@ def _opposing(
     empty = pl.DataFrame(
         schema={
             "cell_idx": pl.Int64,
-            **{k: v for k, v in CONFLICT_SCHEMA.items() if k != "cell_id"},
+            **{k: v for k, v in CONFLICT_SCHEMA.items() if k not in ("cell_id", "cell_name")},
         }
     )
     if (

@@ -1,6 +1,7 @@
 """Write (and read back) the RAN engine's outputs in the formats RF engineers use.
 
-Tabular outputs: ``recommendations.csv|.parquet|.json``, ``interference_grids.csv``, the Atoll
+Tabular outputs: ``recommendations.csv|.parquet|.json``, ``conflicts.csv`` (actions the conflict
+rules dropped or clipped, with the reason), ``interference_grids.csv``, the Atoll
 transmitter change table (``atoll_transmitters.txt``) and the TEMS cell files
 (``tems_cells.cel``, ``tems_cells.xml``). Geographic outputs (GeoJSON, KML, KMZ) live in
 :mod:`opsforge.engines.ran.geo_exports`. Every writer has a reader so tests prove round trips.
@@ -25,7 +26,12 @@ from lxml import etree
 
 from opsforge.core.errors import DataQualityError
 from opsforge.engines.ran.columns import GIS_FIELDS
-from opsforge.engines.ran.model import INTERFERENCE_GRID_SCHEMA, RECOMMENDATION_SCHEMA, RanResult
+from opsforge.engines.ran.model import (
+    CONFLICT_SCHEMA,
+    INTERFERENCE_GRID_SCHEMA,
+    RECOMMENDATION_SCHEMA,
+    RanResult,
+)
 
 __all__ = [
     "ATOLL_COLUMNS",
@@ -33,6 +39,7 @@ __all__ = [
     "TEMS_CEL_HEADER",
     "cells_after",
     "read_atoll_changes",
+    "read_conflicts_csv",
     "read_interference_grids",
     "read_recommendations_csv",
     "read_recommendations_json",
@@ -40,6 +47,7 @@ __all__ = [
     "read_tems_cel",
     "read_tems_xml",
     "write_atoll_changes",
+    "write_conflicts",
     "write_interference_grids",
     "write_recommendations",
     "write_tems_cel",
@@ -95,6 +103,22 @@ def read_recommendations_json(path: Path) -> pl.DataFrame:
     """Read ``recommendations.json`` back into a frame."""
     doc = json.loads(path.read_text(encoding="utf-8"))
     return pl.DataFrame(doc["recommendations"], schema=RECOMMENDATION_SCHEMA)
+
+
+def write_conflicts(result: RanResult, path: Path) -> Path:
+    """Write ``conflicts.csv``: every action the conflict rules dropped or clipped, one row per
+    (cell, rule), with the change the detector asked for and the reason (columns in
+    ``docs/engines/ran.md``); a file with the header only when nothing was dropped."""
+    frame = result.conflicts
+    if frame.height == 0:
+        frame = pl.DataFrame(schema=CONFLICT_SCHEMA)
+    frame.select(list(CONFLICT_SCHEMA)).write_csv(path)
+    return path
+
+
+def read_conflicts_csv(path: Path) -> pl.DataFrame:
+    """Read ``conflicts.csv`` back with the contract's dtypes."""
+    return pl.read_csv(path, schema=CONFLICT_SCHEMA)
 
 
 def write_interference_grids(result: RanResult, path: Path) -> Path:

@@ -40,7 +40,12 @@ __all__ = [
 OutputGroup = Literal["recommendations", "interference", "atoll", "tems", "kml", "geojson", "map"]
 #: Output group -> files it writes (the quality report and quarantines are always written).
 OUTPUT_GROUPS: dict[str, tuple[str, ...]] = {
-    "recommendations": ("recommendations.csv", "recommendations.parquet", "recommendations.json"),
+    "recommendations": (
+        "recommendations.csv",
+        "recommendations.parquet",
+        "recommendations.json",
+        "conflicts.csv",
+    ),
     "interference": ("interference_grids.csv", "interference_zones.geojson"),
     "atoll": ("atoll_transmitters.txt",),
     "tems": ("tems_cells.cel", "tems_cells.xml"),
@@ -249,6 +254,7 @@ def _export(
     radius = request.wedge_radius_m
     if "recommendations" in groups:
         exports.write_recommendations(result, out)
+        exports.write_conflicts(result, out / "conflicts.csv")
     if "interference" in groups:
         exports.write_interference_grids(result, out / "interference_grids.csv")
         geo_exports.write_zones_geojson(result, out / "interference_zones.geojson")

@@ -182,8 +182,11 @@ INTERFERENCE_GRID_SCHEMA: dict[str, pl.DataType] = {
 }
 CONFLICT_SCHEMA: dict[str, pl.DataType] = {
     "cell_id": pl.Int64(),
+    "cell_name": pl.Utf8(),
     "issue": pl.Utf8(),
     "action": pl.Utf8(),
+    "tilt_change_deg": pl.Float64(),
+    "confidence": pl.Float64(),
     "resolution": pl.Utf8(),
     "reason": pl.Utf8(),
 }

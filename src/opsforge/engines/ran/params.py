@@ -184,7 +184,15 @@ class UndershooterParams(_Params):
     ``silent_lobe_min_excess_db`` (measurement only unless the tilt also predicts it); or (4)
     *collapsed footprint*: the predicted excess is at least ``min_predicted_excess_db``, the
     traffic at most ``max_sibling_traffic_ratio`` x its sisters' and the reach below
-    ``collapsed_reach_isd_ratio`` x ISD, with ``collapsed_min_grids`` ring bins.
+    ``collapsed_reach_isd_ratio`` x ISD, with ``collapsed_min_grids`` ring bins; or (5)
+    *sister level differences* (``sister_*``).
+
+    *Sister corroboration* of the unrecorded paths (2) and (3): when the cell shares at least
+    ``sister_min_pairs`` bin rows with co-sited sisters, the level differences against them
+    must fit a tilt at least ``sister_confirm_min_offset_deg`` steeper than recorded, removing
+    at least ``sister_confirm_min_mse_reduction_db2``. Sisters share the propagation path
+    (distance, terrain, clutter), so a loss those differences do not attribute to a steeper
+    tilt is the terrain's, not a hidden mechanical tilt.
     """
 
     #: Flag only when the traffic-weighted median best-server distance / local ISD is below
@@ -261,6 +269,14 @@ class UndershooterParams(_Params):
     collapsed_reach_isd_ratio: float = Field(0.35, gt=0.0)
     #: Collapsed footprint: main-lobe ring bins needed. [1]
     collapsed_min_grids: int = Field(3, ge=1)
+    #: Sister corroboration of the unrecorded paths (measurement only, silent main lobe): with
+    #: ``sister_min_pairs`` shared rows the sister fit must find a tilt at least this much
+    #: steeper than recorded ... [deg]
+    sister_confirm_min_offset_deg: float = Field(3.0)
+    #: ... removing at least this weighted mean squared residual. Hidden tilts of the two
+    #: foreign simulators fitted 17-125 dB^2; the healthy cells those paths flagged (terrain
+    #: loss on rural and corridor sites) at most 8.5. [dB^2]
+    sister_confirm_min_mse_reduction_db2: float = Field(10.0, ge=0.0)
 
 
 class CrossedFeederParams(_Params):
@@ -355,8 +371,10 @@ class ConflictParams(_Params):
     max_tilt_step_deg: float = Field(2.0, gt=0.0)
     #: Smallest tilt change worth proposing; smaller changes are dropped. [deg]
     min_tilt_step_deg: float = Field(0.5, gt=0.0)
-    #: Most sectors changed per site per cycle (highest confidence kept). [1]
-    max_changed_sectors_per_site: int = Field(2, ge=1)
+    #: Most tilt changes per site (per layer) per cycle, highest confidence kept. 3 lets a
+    #: tri-sector site with a site-level cause (a mast higher, or a site on higher ground, than
+    #: the GIS says) move as a whole; set 2 to keep one sector of every site untouched. [1]
+    max_changed_sectors_per_site: int = Field(3, ge=1)
     #: Default RET range when the GIS has none. [deg]
     default_ret_min_deg: float = 0.0
     default_ret_max_deg: float = 12.0

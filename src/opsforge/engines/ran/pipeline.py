@@ -222,7 +222,7 @@ def _recommend_layer(
             pl.DataFrame(schema=COVERAGE_SCHEMA),
         )
     recs = _assemble(prep.gis, kept, impact)
-    ids = prep.gis.select("cell_idx", "cell_id")
+    ids = prep.gis.select("cell_idx", "cell_id", "cell_name")
     conflicts_out = (
         conflicts.join(ids, on="cell_idx", how="left")
         .select(list(CONFLICT_SCHEMA))

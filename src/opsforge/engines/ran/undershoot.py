@@ -176,6 +176,14 @@ def detect_undershooters(prep: Prepared, fp: pl.DataFrame, p: UndershooterParams
             >= max(p.silent_lobe_min_excess_db, floor)
         )
     ).fill_null(False)
+    # sisters share the propagation path: with enough shared rows, their level differences
+    # must attribute the loss to a steeper tilt before an unrecorded tilt is advised
+    corroborated = (pl.col("num_sister_pairs").fill_null(0) < p.sister_min_pairs) | (
+        (pl.col("sister_tilt_offset_deg") >= p.sister_confirm_min_offset_deg)
+        & (pl.col("sister_mse_reduction_db2") >= p.sister_confirm_min_mse_reduction_db2)
+    ).fill_null(False)
+    measured_only = measured_only & corroborated
+    silent = silent & corroborated
     # a steep recorded tilt confirmed by the traffic it lost, with few or censored ring bins
     collapsed = (
         (pl.col("num_rows") >= p.collapsed_min_grids)

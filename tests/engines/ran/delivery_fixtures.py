@@ -60,13 +60,15 @@ def make_result() -> RanResult:
     recs = pl.DataFrame(
         [
             _rec(cell_id=101, cell_name="S1_A", site_id="S1", issue="overshooting",
-                 action="downtilt", tilt_change_deg=2.0, current_tilt_e_deg=4.0,
-                 proposed_tilt_e_deg=6.0, confidence=0.82, impact_bins_lost=40,
+                 action="downtilt", tilt_change_deg=2.5, current_tilt_e_deg=4.0,
+                 proposed_tilt_e_deg=6.0, current_tilt_m_deg=1.0, proposed_tilt_m_deg=1.5,
+                 confidence=0.82, impact_bins_lost=40,
                  impact_traffic_lost=300, impact_sinr_change_db=0.8,
                  reason="120 of 400 bins beyond 5000 m; downtilt 2.0 deg"),
             _rec(cell_id=203, cell_name="S2_C", site_id="S2", issue="undershooting",
                  action="uptilt", tilt_change_deg=-1.5, current_tilt_e_deg=2.0,
-                 proposed_tilt_e_deg=0.5, confidence=0.61, impact_bins_gained=12,
+                 proposed_tilt_e_deg=0.5, current_tilt_m_deg=0.0, proposed_tilt_m_deg=0.0,
+                 confidence=0.61, impact_bins_gained=12,
                  reason="p90 reach 300 m vs ISD 1500 m; uptilt 1.5 deg"),
             _rec(cell_id=201, cell_name="S2_A", site_id="S2", issue="crossed_feeder",
                  action="swap_feeders", tilt_change_deg=0.0, swap_with="202",

@@ -64,8 +64,9 @@ def test_atoll_change_table_has_atoll_captions_and_round_trips(tmp_path: Path) -
     assert row["Azimut"] == pytest.approx(0.0)
     assert row["Electrical Downtilt"] == pytest.approx(4.0)
     assert row["Proposed Electrical Downtilt"] == pytest.approx(6.0)
-    assert row["Downtilt Change"] == pytest.approx(2.0)
-    assert row["Mechanical Downtilt"] == row["Proposed Mechanical Downtilt"] == pytest.approx(1.0)
+    assert row["Downtilt Change"] == pytest.approx(2.5)
+    assert row["Mechanical Downtilt"] == pytest.approx(1.0)
+    assert row["Proposed Mechanical Downtilt"] == pytest.approx(1.5)
     swap = table.filter(pl.col("Transmitter") == "S2_A").row(0, named=True)
     assert swap["Action"] == "swap_feeders"
     assert swap["Proposed Electrical Downtilt"] == pytest.approx(swap["Electrical Downtilt"])
@@ -83,8 +84,9 @@ def _expected_tems() -> pl.DataFrame:
             "ANT_DIRECTION": [0.0, 120.0, 240.0, 30.0, 150.0, 270.0],
             "ANT_BEAM_WIDTH": [65.0, 65.0, 65.0, 65.0, 90.0, 65.0],
             "ANT_HEIGHT": [30.0, 30.0, 30.0, 25.5, 25.5, 25.5],
-            # mechanical + proposed electrical: 101 downtilted 4->6, 203 uptilted 2->0.5
-            "ANT_TILT": [7.0, 5.0, 8.0, 3.0, 5.5, 0.5],
+            # proposed mechanical + electrical: 101 downtilted E 4->6 and M 1->1.5, 203 uptilted
+            # E 2->0.5
+            "ANT_TILT": [7.5, 5.0, 8.0, 3.0, 5.5, 0.5],
         }
     )
 

@@ -9,8 +9,11 @@ Rules, in order:
    tilt findings the more confident stays. (resolution ``dropped``)
 2. **Step limit.** A tilt change larger than ``max_tilt_step_deg`` is cut to it (``clipped``).
 3. **RET range.** The proposed electrical tilt is kept inside ``[ret_min_deg, ret_max_deg]``
-   (GIS values, else the defaults); when less than ``min_tilt_step_deg`` of change remains the
-   action is ``dropped``, otherwise ``clipped``.
+   (GIS values, else the defaults). With ``mechanical_fallback`` the rest of the change (on a
+   0.5 deg grid toward zero) is proposed as mechanical tilt inside ``[mech_min_deg,
+   mech_max_deg]`` (``tilt_change_m_deg``; a site visit, said in the reason). When less than
+   ``min_tilt_step_deg`` of change remains the action is ``dropped``, otherwise ``clipped`` if
+   less than asked remains.
 4. **No opposing changes on shared bins.** A downtilt and an uptilt whose cells compete for the
    same bins (both within 3 dB of the bin's best) on at least ``opposing_overlap_share`` of the
    smaller footprint and at least ``opposing_min_shared_bins`` bins: the less confident one is
@@ -50,7 +53,8 @@ def _conflict(frame: pl.DataFrame, resolution: str, reason: pl.Expr) -> pl.DataF
 def resolve_conflicts(
     prep: Prepared, findings: pl.DataFrame, p: ConflictParams
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Apply the rules; returns (kept findings, conflicts with ``cell_idx``)."""
+    """Apply the rules; returns (kept findings with ``tilt_change_m_deg``, the mechanical part
+    of ``tilt_change_deg``; conflicts with ``cell_idx``)."""
     out: list[pl.DataFrame] = []
     is_tilt = pl.col("action").is_in(_TILT)
     feeder = findings.filter(~is_tilt)
@@ -115,8 +119,10 @@ def resolve_conflicts(
         pl.col("tilt_change_deg").alias("_asked"),
         pl.col("tilt_change_deg").clip(-p.max_tilt_step_deg, p.max_tilt_step_deg),
     )
-    # 3. RET range
-    gis = prep.gis.select("cell_idx", "tilt_e_deg", "ret_min_deg", "ret_max_deg", "site_idx")
+    # 3. RET range, the rest as mechanical tilt
+    gis = prep.gis.select(
+        "cell_idx", "tilt_e_deg", "tilt_m_deg", "ret_min_deg", "ret_max_deg", "site_idx"
+    )
     tilt = (
         tilt.join(gis, on="cell_idx", how="left")
         .with_columns(
@@ -127,24 +133,35 @@ def resolve_conflicts(
             pl.max_horizontal(pl.lit(0.0), pl.col("ret_max_deg") - pl.col("tilt_e_deg")).alias(
                 "_hi"
             ),
+            pl.min_horizontal(pl.lit(0.0), p.mech_min_deg - pl.col("tilt_m_deg")).alias("_mlo"),
+            pl.max_horizontal(pl.lit(0.0), p.mech_max_deg - pl.col("tilt_m_deg")).alias("_mhi"),
         )
+        .with_columns(pl.col("tilt_change_deg").clip(pl.col("_lo"), pl.col("_hi")).alias("_e"))
         .with_columns(
-            pl.col("tilt_change_deg").clip(pl.col("_lo"), pl.col("_hi")).alias("_clipped")
+            (((pl.col("tilt_change_deg") - pl.col("_e")) / 0.5).round(6).cast(pl.Int64) * 0.5)
+            .clip(pl.col("_mlo"), pl.col("_mhi"))
+            .alias("_m")
+            if p.mechanical_fallback
+            else pl.lit(0.0).alias("_m")
         )
+        .with_columns((pl.col("_e") + pl.col("_m")).alias("_clipped"))
     )
     ret_drop = tilt.filter(pl.col("_clipped").abs() < p.min_tilt_step_deg)
-    out.append(
-        _conflict(
-            ret_drop,
-            "dropped",
-            pl.format(
-                "RET range {}..{} deg leaves no room from {} deg",
-                "ret_min_deg",
-                "ret_max_deg",
-                "tilt_e_deg",
-            ),
-        )
+    no_room = pl.format(
+        "RET range {}..{} deg leaves no room from {} deg",
+        "ret_min_deg",
+        "ret_max_deg",
+        "tilt_e_deg",
     )
+    if p.mechanical_fallback:
+        no_room = pl.format(
+            "{} and the mechanical range {}..{} deg none from {} deg",
+            no_room,
+            pl.lit(p.mech_min_deg),
+            pl.lit(p.mech_max_deg),
+            "tilt_m_deg",
+        )
+    out.append(_conflict(ret_drop, "dropped", no_room))
     ret_clip = tilt.filter(
         (pl.col("_clipped").abs() >= p.min_tilt_step_deg)
         & (pl.col("_clipped") != pl.col("tilt_change_deg"))
@@ -154,6 +171,19 @@ def resolve_conflicts(
             ret_clip,
             "clipped",
             pl.format(
+                "tilt change {} deg cut to {} deg ({} deg electrical, {} deg mechanical) by the "
+                "RET range {}..{} deg and the mechanical range {}..{} deg",
+                "tilt_change_deg",
+                "_clipped",
+                "_e",
+                "_m",
+                "ret_min_deg",
+                "ret_max_deg",
+                pl.lit(p.mech_min_deg),
+                pl.lit(p.mech_max_deg),
+            )
+            if p.mechanical_fallback
+            else pl.format(
                 "tilt change {} deg cut to {} deg by the RET range {}..{} deg",
                 "tilt_change_deg",
                 "_clipped",
@@ -163,7 +193,8 @@ def resolve_conflicts(
         )
     )
     tilt = tilt.filter(pl.col("_clipped").abs() >= p.min_tilt_step_deg).with_columns(
-        pl.col("_clipped").alias("tilt_change_deg")
+        pl.col("_clipped").alias("tilt_change_deg"),
+        pl.col("_m").alias("tilt_change_m_deg"),
     )
     # 4. opposing changes on shared bins
     tilt, opp = _opposing(prep, tilt, p)
@@ -194,8 +225,27 @@ def resolve_conflicts(
         )
         .otherwise(pl.col("reason"))
         .alias("reason")
+    ).with_columns(
+        pl.when(pl.col("tilt_change_m_deg") != 0.0)
+        .then(
+            pl.format(
+                "{} The RET range {}..{} deg takes {} deg: {} deg as mechanical tilt (site visit).",
+                "reason",
+                "ret_min_deg",
+                "ret_max_deg",
+                "_e",
+                "tilt_change_m_deg",
+            )
+        )
+        .otherwise(pl.col("reason"))
+        .alias("reason")
     )
-    kept = pl.concat([feeder, tilt.select(findings.columns)]).sort("cell_idx")
+    kept = pl.concat(
+        [
+            feeder.with_columns(pl.lit(0.0).alias("tilt_change_m_deg")),
+            tilt.select(*findings.columns, "tilt_change_m_deg"),
+        ]
+    ).sort("cell_idx")
     conflicts = pl.concat([c.with_columns(pl.col("cell_idx").cast(pl.Int64)) for c in out])
     return kept, conflicts
 

@@ -138,7 +138,8 @@ def read_interference_grids(path: Path) -> pl.DataFrame:
 def cells_after(result: RanResult, gis: pl.DataFrame) -> pl.DataFrame:
     """GIS joined with the recommendations: one row per cell with current and proposed tilt.
 
-    Optional GIS columns the frame lacks are added as nulls. Adds ``issue``, ``action``, ``tilt_change_deg``, ``proposed_tilt_e_deg`` (the current tilt
+    Optional GIS columns the frame lacks are added as nulls. Adds ``issue``, ``action``,
+    ``tilt_change_deg``, ``proposed_tilt_e_deg`` and ``proposed_tilt_m_deg`` (the current tilts
     where nothing is proposed), ``confidence``, ``swap_with``, ``reason``. When a cell has
     several recommendations (a tilt and a feeder action) the tilt one is joined; the other is
     kept in ``other_issue``.
@@ -158,8 +159,8 @@ def cells_after(result: RanResult, gis: pl.DataFrame) -> pl.DataFrame:
             .alias("other_issue")
         )
     )
-    cols = ["cell_id", "issue", "action", "tilt_change_deg", "proposed_tilt_e_deg", "confidence",
-            "swap_with", "reason"]  # fmt: skip
+    cols = ["cell_id", "issue", "action", "tilt_change_deg", "proposed_tilt_e_deg",
+            "proposed_tilt_m_deg", "confidence", "swap_with", "reason"]  # fmt: skip
     missing = [pl.lit(None, dtype=f.dtype).alias(f.name) for f in GIS_FIELDS
                if f.name not in gis.columns]  # fmt: skip
     gis = gis.with_columns(missing) if missing else gis
@@ -169,6 +170,9 @@ def cells_after(result: RanResult, gis: pl.DataFrame) -> pl.DataFrame:
     return out.with_columns(
         pl.coalesce(pl.col("proposed_tilt_e_deg"), pl.col("tilt_e_deg")).alias(
             "proposed_tilt_e_deg"
+        ),
+        pl.coalesce(pl.col("proposed_tilt_m_deg"), pl.col("tilt_m_deg")).alias(
+            "proposed_tilt_m_deg"
         ),
         pl.col("tilt_change_deg").fill_null(0.0),
     )
@@ -188,7 +192,7 @@ def write_atoll_changes(result: RanResult, gis: pl.DataFrame, path: Path) -> Pat
         pl.col("height_m").alias("Height"),
         pl.col("tilt_m_deg").alias("Mechanical Downtilt"),
         pl.col("tilt_e_deg").alias("Electrical Downtilt"),
-        pl.col("tilt_m_deg").alias("Proposed Mechanical Downtilt"),
+        pl.col("proposed_tilt_m_deg").alias("Proposed Mechanical Downtilt"),
         pl.col("proposed_tilt_e_deg").alias("Proposed Electrical Downtilt"),
         pl.col("tilt_change_deg").alias("Downtilt Change"),
         pl.col("action").alias("Action"),
@@ -213,8 +217,8 @@ def read_atoll_changes(path: Path) -> pl.DataFrame:
 def write_tems_cel(result: RanResult, gis: pl.DataFrame, path: Path) -> Path:
     """Write the *proposed* network as a TEMS CEL cell file (``ANT_TILT`` = total downtilt).
 
-    ``ANT_TILT`` is mechanical + proposed electrical downtilt [deg]; ``ANT_BEAM_WIDTH`` the
-    horizontal beamwidth (65 deg where the GIS has none).
+    ``ANT_TILT`` is proposed mechanical + proposed electrical downtilt [deg];
+    ``ANT_BEAM_WIDTH`` the horizontal beamwidth (65 deg where the GIS has none).
     """
     cells = _tems_cells(result, gis)
     lines = [TEMS_CEL_HEADER, "\t".join(TEMS_CEL_COLUMNS)]
@@ -334,7 +338,7 @@ def _tems_cells(result: RanResult, gis: pl.DataFrame) -> pl.DataFrame:
         pl.col("bearing_deg").alias("ANT_DIRECTION"),
         pl.col("hbw_deg").fill_null(65.0).alias("ANT_BEAM_WIDTH"),
         pl.col("height_m").alias("ANT_HEIGHT"),
-        (pl.col("tilt_m_deg") + pl.col("proposed_tilt_e_deg")).alias("ANT_TILT"),
+        (pl.col("proposed_tilt_m_deg") + pl.col("proposed_tilt_e_deg")).alias("ANT_TILT"),
     ).sort("CI")
 
 

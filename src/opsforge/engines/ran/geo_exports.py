@@ -60,8 +60,9 @@ _DEFAULT_HBW_DEG = 65.0
 _ARC_POINTS = 12
 FloatArray = npt.NDArray[np.float64]
 #: Placemark ExtendedData keys (the balloon shows the rest).
-_KML_DATA_KEYS = ("cell_id", "site_id", "bearing_deg", "tilt_e_deg", "issue", "action",
-                  "tilt_change_deg", "proposed_tilt_e_deg", "confidence", "swap_with")  # fmt: skip
+_KML_DATA_KEYS = ("cell_id", "site_id", "bearing_deg", "tilt_e_deg", "tilt_m_deg", "issue",
+                  "action", "tilt_change_deg", "proposed_tilt_e_deg", "proposed_tilt_m_deg",
+                  "confidence", "swap_with")  # fmt: skip
 
 
 def destination_lonlat(
@@ -229,7 +230,8 @@ def _wedges(
     )
     keys = ("cell_id", "cell_name", "site_id", "bearing_deg", "hbw_deg", "height_m",
             "tilt_m_deg", "tilt_e_deg", "issue", "action", "tilt_change_deg",
-            "proposed_tilt_e_deg", "confidence", "swap_with", "reason")  # fmt: skip
+            "proposed_tilt_e_deg", "proposed_tilt_m_deg", "confidence", "swap_with",
+            "reason")  # fmt: skip
     props = cells.select(keys).with_columns(pl.col("issue").fill_null("none"))
     return list(zip(rings, props.iter_rows(named=True), strict=True))
 
@@ -294,7 +296,10 @@ def _balloon(props: dict[str, Any]) -> str:
         ("Action", props["action"] or "-"),
         ("Bearing [deg]", props["bearing_deg"]),
         ("Tilt E / M [deg]", f"{props['tilt_e_deg']} / {props['tilt_m_deg']}"),
-        ("Proposed tilt E [deg]", props["proposed_tilt_e_deg"]),
+        (
+            "Proposed tilt E / M [deg]",
+            f"{props['proposed_tilt_e_deg']} / {props['proposed_tilt_m_deg']}",
+        ),
         ("Confidence", props["confidence"] if props["confidence"] is not None else "-"),
         ("Swap with", props["swap_with"] or "-"),
         ("Reason", props["reason"] or "-"),

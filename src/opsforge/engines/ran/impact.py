@@ -2,7 +2,8 @@
 
 For every measured row of a changed cell the RSRP changes by the difference of the 3GPP 3D
 pattern gain (:func:`.antenna.sector_gain_db`) between the proposed and the current electrical
-tilt, toward that bin (azimuth offset and depression angle from the GIS). Other cells' rows
+and mechanical tilts (a mechanical change tilts the pattern by ``delta x cos(azimuth
+offset)``), toward that bin (azimuth offset and depression angle from the GIS). Other cells' rows
 stay. Per bin the best server, the SINR (best cell over the sum of the other measured cells
 plus ``noise_dbm``, full load) and the spectral efficiency (3GPP TR 36.942 Annex A.1 truncated
 Shannon: alpha 0.6, SINR_min -10 dB, max 4.4 bps/Hz) are computed before and after the whole
@@ -74,7 +75,8 @@ def score_impact(
     Parameters
     ----------
     changes
-        ``cell_idx`` and ``tilt_change_deg`` (positive = more downtilt) of the final plan.
+        ``cell_idx``, ``tilt_change_deg`` (positive = more downtilt) of the final plan and
+        optionally ``tilt_change_m_deg``, its mechanical part (the rest is electrical).
 
     Returns
     -------
@@ -82,7 +84,10 @@ def score_impact(
     """
     n_cells = prep.gis.height
     delta = np.zeros(n_cells)
+    delta_m = np.zeros(n_cells)
     delta[changes["cell_idx"].to_numpy()] = changes["tilt_change_deg"].to_numpy()
+    if "tilt_change_m_deg" in changes.columns:
+        delta_m[changes["cell_idx"].to_numpy()] = changes["tilt_change_m_deg"].to_numpy()
     changed = delta != 0.0
     if not changed.any():
         return pl.DataFrame(
@@ -104,7 +109,7 @@ def score_impact(
     tilt_e, tilt_m = gis["tilt_e_deg"].to_numpy()[c], gis["tilt_m_deg"].to_numpy()[c]
     hbw, vbw = gis["hbw_deg"].to_numpy()[c], gis["vbw_deg"].to_numpy()[c]
     g0 = sector_gain_db(*args, tilt_e, tilt_m, hbw, vbw)
-    g1 = sector_gain_db(*args, tilt_e + delta[c], tilt_m, hbw, vbw)
+    g1 = sector_gain_db(*args, tilt_e + delta[c] - delta_m[c], tilt_m + delta_m[c], hbw, vbw)
     rsrp_after[ch] += g1 - g0
     noise_mw = float(10.0 ** (p.noise_dbm / 10.0))
     seg_start = np.flatnonzero(np.r_[True, local_bin[1:] != local_bin[:-1]])

@@ -161,6 +161,8 @@ RECOMMENDATION_SCHEMA: dict[str, pl.DataType] = {
     "tilt_change_deg": pl.Float64(),
     "current_tilt_e_deg": pl.Float64(),
     "proposed_tilt_e_deg": pl.Float64(),
+    "current_tilt_m_deg": pl.Float64(),
+    "proposed_tilt_m_deg": pl.Float64(),
     "swap_with": pl.Utf8(),
     "permutation": pl.Utf8(),
     "confidence": pl.Float64(),

@@ -378,6 +378,13 @@ class ConflictParams(_Params):
     #: Default RET range when the GIS has none. [deg]
     default_ret_min_deg: float = 0.0
     default_ret_max_deg: float = 12.0
+    #: When the RET range leaves less than the change asked for, propose the rest (on a 0.5 deg
+    #: grid, toward zero) as mechanical tilt (a site visit) inside ``mech_min_deg`` ..
+    #: ``mech_max_deg``; off: the electrical part alone is kept.
+    mechanical_fallback: bool = True
+    #: Mechanical tilt range a bracket allows (0 = no mechanical uptilt below boresight). [deg]
+    mech_min_deg: float = 0.0
+    mech_max_deg: float = 10.0
     #: Two cells moving in opposite directions conflict when their shared bins are at least this
     #: share of the smaller footprint. [1]
     opposing_overlap_share: float = Field(0.2, ge=0.0, le=1.0)

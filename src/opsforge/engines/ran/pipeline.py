@@ -214,7 +214,9 @@ def _recommend_layer(
     tilt = kept.filter(pl.col("action").is_in(["downtilt", "uptilt"]))
     if params.impact.enabled:
         impact, coverage = score_impact(
-            prep, tilt.select("cell_idx", "tilt_change_deg"), params.impact.params
+            prep,
+            tilt.select("cell_idx", "tilt_change_deg", "tilt_change_m_deg"),
+            params.impact.params,
         )
     else:
         impact, coverage = (
@@ -255,7 +257,7 @@ def _recommend_layer(
 
 
 def _assemble(gis: pl.DataFrame, kept: pl.DataFrame, impact: pl.DataFrame) -> pl.DataFrame:
-    info = gis.select("cell_idx", "cell_id", "cell_name", "site_id", "tilt_e_deg")
+    info = gis.select("cell_idx", "cell_id", "cell_name", "site_id", "tilt_e_deg", "tilt_m_deg")
     recs = kept.join(info, on="cell_idx", how="left").join(impact, on="cell_idx", how="left")
     for col in IMPACT_COLUMNS:
         if col not in recs.columns:
@@ -264,9 +266,14 @@ def _assemble(gis: pl.DataFrame, kept: pl.DataFrame, impact: pl.DataFrame) -> pl
     recs = recs.with_columns(
         pl.when(is_tilt).then(pl.col("tilt_e_deg")).otherwise(None).alias("current_tilt_e_deg"),
         pl.when(is_tilt)
-        .then(pl.col("tilt_e_deg") + pl.col("tilt_change_deg"))
+        .then(pl.col("tilt_e_deg") + pl.col("tilt_change_deg") - pl.col("tilt_change_m_deg"))
         .otherwise(None)
         .alias("proposed_tilt_e_deg"),
+        pl.when(is_tilt).then(pl.col("tilt_m_deg")).otherwise(None).alias("current_tilt_m_deg"),
+        pl.when(is_tilt)
+        .then(pl.col("tilt_m_deg") + pl.col("tilt_change_m_deg"))
+        .otherwise(None)
+        .alias("proposed_tilt_m_deg"),
         pl.col("confidence").clip(0.0, 1.0),
         *[pl.col(c).fill_null(0) for c in IMPACT_COLUMNS],
     )

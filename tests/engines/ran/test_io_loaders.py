@@ -142,6 +142,20 @@ def test_aliases_and_operator_column_map(tmp_path: Path) -> None:
         io.read_grid(_write(tmp_path, "c.csv", custom), column_map={"rsrp": "level"})
 
 
+def test_planning_tool_headers_load_through_aliases(tmp_path: Path) -> None:
+    # captions as planning and drive-test tools write them (Atoll, TEMS, vendor exports)
+    text = (
+        "Transmitter,CILAC,NodeB,Latitude,Longitude,Antenna Azimuth,Electrical Downtilt,"
+        "Mechanical Downtilt,Antenna Height (m),DL EARFCN,ANT_BEAM_WIDTH,V Beamwidth [deg]\n"
+        "S1_A,101,S1,39.74,-104.99,30,4,1,25,66786,65,7\n"
+    )
+    loaded = io.read_gis(_write(tmp_path, "tx.csv", text))
+    row = loaded.frame.row(0, named=True)
+    assert (row["cell_name"], row["cell_id"], row["site_id"]) == ("S1_A", 101, "S1")
+    assert (row["bearing_deg"], row["tilt_e_deg"], row["tilt_m_deg"]) == (30.0, 4.0, 1.0)
+    assert (row["earfcn"], row["hbw_deg"], row["vbw_deg"]) == (66786, 65.0, 7.0)
+
+
 @pytest.mark.parametrize(
     ("text", "match"),
     [

@@ -39,7 +39,9 @@ NULLED_SCHEMA: dict[str, pl.DataType] = {
 
 
 def norm_name(name: str) -> str:
-    return re.sub(r"[\s_\-]", "", name).lower()
+    """Header as matched against aliases: a unit in brackets dropped ("Height (m)",
+    "Bearing [deg]"), spaces, underscores and hyphens removed, lower case."""
+    return re.sub(r"[\s_\-]", "", re.sub(r"[(\[][^)\]]*[)\]]", "", name)).lower()
 
 
 def to_user(frame: pl.DataFrame, fields: tuple[FieldSpec, ...]) -> pl.DataFrame:

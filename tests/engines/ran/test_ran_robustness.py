@@ -189,3 +189,34 @@ def test_weak_check_azimuth_does_not_hide_a_confident_tilt_finding() -> None:
     assert sorted(kept.select("cell_idx", "action").rows()) == [(0, "uptilt"), (1, "check_azimuth")]
     dropped = sorted(conflicts.select("cell_idx", "action", "resolution").rows())
     assert dropped == [(0, "check_azimuth", "dropped"), (1, "uptilt", "dropped")]
+
+
+def test_best_server_direction_pulled_aside_by_missing_bins_needs_sister_corroboration() -> None:
+    # no UE reports from a wedge in front of the centre site (a lake, a forest): the measured
+    # best-server directions of neighbouring cells are pulled 55+ deg aside, but their level
+    # differences against their sisters (shared path) fit no turn: no check_azimuth. (The
+    # noise-free town's cells share 10-20 rows with their sisters: judged from 10.)
+    grid, gis = _town(4.0, 0.0)
+    site = gis.filter(pl.col("cell_id") == 1303).row(0, named=True)
+    bins = grid["grid"].unique()
+    lat, lon = gh.decode_int(gh.str_to_int(bins.to_numpy()))
+    dist = gh.haversine_m(site["lat_deg"], site["lon_deg"], lat, lon)
+    direction = gh.bearing_deg(site["lat_deg"], site["lon_deg"], lat, lon)
+    off = (direction - 240.0 + 180.0) % 360.0 - 180.0  # from the 240 deg sector's boresight
+    lake = bins.filter(pl.Series((off >= -40.0) & (off <= 120.0) & (dist < 5000.0)))
+    grid = grid.filter(~pl.col("grid").is_in(lake.implode()))
+
+    def checks(overrides: dict[str, float]) -> list[int]:
+        over = {"sister_azimuth_min_pairs": 10, **overrides}
+        params = RanParams.from_operator_config({"crossed_feeders": {"params": over}})
+        recs = recommend(grid, gis, params).recommendations
+        return recs.filter(pl.col("action") == "check_azimuth")["cell_id"].to_list()
+
+    off_switch = {
+        "check_azimuth_sister_min_offset_deg": 0.0,
+        "check_azimuth_sister_min_mse_reduction_db2": 0.0,
+    }
+    pulled = checks(off_switch)  # the best-server estimate alone flags them
+    assert 601 in pulled
+    assert len(pulled) >= 2
+    assert checks({}) == []

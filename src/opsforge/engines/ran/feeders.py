@@ -21,7 +21,11 @@
    longer cycle may hold one inferred member; a pair may not.
 4. A measured cell in no group and at least ``min(min_angular_deviation_deg,
    check_azimuth_deviation_deg)`` off its bearing gets ``check_azimuth``: one antenna pointing the
-   wrong way is not a swap.
+   wrong way is not a swap. On a site whose cells share at least ``sister_azimuth_min_pairs``
+   rows with it, the sister azimuth fit (step 5) must corroborate the turn (same direction, at
+   least ``check_azimuth_sister_min_offset_deg``, removing
+   ``check_azimuth_sister_min_mse_reduction_db2``): a best-server direction pulled aside by
+   terrain, clutter or a hidden downtilt is not an antenna turned.
 5. On sites with neither, the sister azimuth fit (:func:`.sisters.sister_azimuth_offsets`:
    level differences against the co-sited cells, which share the propagation path) may give
    one cell ``check_azimuth`` (see :class:`.params.CrossedFeederParams`); the best-server
@@ -43,6 +47,7 @@ import numpy.typing as npt
 import polars as pl
 from scipy.optimize import linear_sum_assignment
 
+from opsforge.core.logging import get_logger
 from opsforge.engines.ran.findings import FINDING_COLUMNS, empty_findings
 from opsforge.engines.ran.params import CrossedFeederParams
 from opsforge.engines.ran.prepare import Prepared
@@ -54,6 +59,9 @@ from opsforge.engines.ran.sisters import (
 )
 
 __all__ = ["detect_crossed_feeders", "observed_azimuths"]
+
+
+log = get_logger(__name__)
 
 
 def _ang_diff(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -155,6 +163,7 @@ def detect_crossed_feeders(prep: Prepared, p: CrossedFeederParams) -> pl.DataFra
     rows: list[dict[str, object]] = []
     swapped_groups: set[tuple[int, str]] = set()
     flagged: set[int] = set()
+    pending: list[tuple[pl.DataFrame, int]] = []  # check_azimuth candidates on multi-cell sites
     for (site_idx, band), g in multi.group_by(["site_idx", "band"], maintain_order=True):
         brg = g["bearing_deg"].to_numpy()
         measured = g["measured"].to_numpy()
@@ -223,21 +232,28 @@ def detect_crossed_feeders(prep: Prepared, p: CrossedFeederParams) -> pl.DataFra
         for i in (int(k) for k in np.flatnonzero(off)):
             if i in used:
                 continue
-            flagged.add(int(g["cell_idx"][i]))
-            rows.append(
-                _row(
-                    g,
-                    i,
-                    "check_azimuth",
-                    None,
-                    None,
-                    0.0,
-                    p,
-                    f"observed azimuth {obs[i]:.0f} deg is {dev[i]:.0f} deg off its bearing "
-                    f"{brg[i]:.0f} deg with no sister cell to swap with; check the antenna azimuth.",
-                    sigma_id=None,
-                )
+            pending.append((g, i))
+    for g, i in _sister_corroborated(prep, pending, p):
+        flagged.add(int(g["cell_idx"][i]))
+        obs_i, dev_i, brg_i = (
+            float(g["observed_azimuth_deg"][i]),
+            float(g["deviation_deg"][i]),
+            float(g["bearing_deg"][i]),
+        )
+        rows.append(
+            _row(
+                g,
+                i,
+                "check_azimuth",
+                None,
+                None,
+                0.0,
+                p,
+                f"observed azimuth {obs_i:.0f} deg is {dev_i:.0f} deg off its bearing "
+                f"{brg_i:.0f} deg with no sister cell to swap with; check the antenna azimuth.",
+                sigma_id=None,
             )
+        )
     rows.extend(_sister_azimuth_checks(prep, multi, swapped_groups, flagged, p))
     single = cells.filter((pl.len().over("site_idx", "band") == 1) & pl.col("off"))
     for i in range(single.height):
@@ -259,6 +275,39 @@ def detect_crossed_feeders(prep: Prepared, p: CrossedFeederParams) -> pl.DataFra
     if not rows:
         return empty_findings()
     return pl.DataFrame(rows, schema=empty_findings().schema).select(FINDING_COLUMNS)
+
+
+def _sister_corroborated(
+    prep: Prepared, pending: list[tuple[pl.DataFrame, int]], p: CrossedFeederParams
+) -> list[tuple[pl.DataFrame, int]]:
+    """The best-server ``check_azimuth`` candidates the sister azimuth fit does not contradict:
+    too few rows shared with sisters to judge, or a fitted turn the same way of at least
+    ``check_azimuth_sister_min_offset_deg`` removing ``check_azimuth_sister_min_mse_reduction_db2``.
+    """
+    if not pending:
+        return []
+    idx = np.array([int(g["cell_idx"][i]) for g, i in pending], dtype=np.int64)
+    fit = sister_azimuth_offsets(prep, idx, AZIMUTH_OFFSETS_DEG)
+    by_cell = {
+        int(c): (float(o), float(r), int(n))
+        for c, o, r, n in fit.select(
+            "cell_idx", "sister_azimuth_offset_deg", "sister_mse_reduction_db2", "num_sister_pairs"
+        ).iter_rows()
+    }
+    kept: list[tuple[pl.DataFrame, int]] = []
+    for (g, i), c in zip(pending, idx.tolist(), strict=True):
+        offset, reduction, pairs = by_cell.get(c, (0.0, 0.0, 0))
+        turn = (float(g["observed_azimuth_deg"][i]) - float(g["bearing_deg"][i]) + 180.0) % 360.0
+        turn -= 180.0
+        agrees = (
+            offset * np.sign(turn) >= p.check_azimuth_sister_min_offset_deg
+            and reduction >= p.check_azimuth_sister_min_mse_reduction_db2
+        )
+        if pairs < p.sister_azimuth_min_pairs or agrees:
+            kept.append((g, i))
+    if len(kept) < len(pending):
+        log.info("check_azimuth_not_corroborated_by_sisters", num_cells=len(pending) - len(kept))
+    return kept
 
 
 def _sister_azimuth_checks(

@@ -327,6 +327,15 @@ class CrossedFeederParams(_Params):
     #: Only cells whose best-server estimate is at least this far off are fitted (the estimate
     #: of a rotated antenna is squeezed toward its bearing by its sisters, but not to it). [deg]
     sister_azimuth_candidate_deg: float = Field(15.0, ge=0.0, le=180.0)
+    #: Sister corroboration of a best-server ``check_azimuth`` (no swap partner): with
+    #: ``sister_azimuth_min_pairs`` rows shared with sisters, the sister azimuth fit must turn
+    #: the antenna the same way by at least this ... [deg]
+    check_azimuth_sister_min_offset_deg: float = Field(30.0, ge=0.0, le=90.0)
+    #: ... removing at least this weighted mean squared residual. A best-server direction
+    #: pulled aside by terrain, clutter or a hidden downtilt is not an antenna turned: rotated
+    #: antennas of the two foreign simulators fitted 55-90 deg and 34-204 dB^2, the healthy
+    #: cells flagged at most 20 deg and 13 dB^2. [dB^2]
+    check_azimuth_sister_min_mse_reduction_db2: float = Field(20.0, ge=0.0)
 
 
 class InterferenceParams(_Params):

@@ -79,6 +79,12 @@ def test_single_75_degree_azimuth_error_gets_check_azimuth() -> None:
     grid, gis = single_site({101: 75.0, 102: 180.0}, {101: 0.0, 102: 180.0})
     recs = recommend(grid, gis, RanParams()).recommendations
     assert recs.select("cell_id", "action").rows() == [(101, "check_azimuth")]
+    # the sister azimuth fit corroborates the turn and is in the evidence
+    ev = json.loads(recs["evidence_json"][0])
+    assert ev["azimuth_estimate"] == "strongest"
+    assert ev["sister_azimuth_offset_deg"] == 75.0
+    assert ev["sister_mse_reduction_db2"] >= 20.0
+    assert ev["num_sister_pairs"] >= 20
 
 
 def test_three_way_with_a_member_of_too_few_rows_is_inferred() -> None:

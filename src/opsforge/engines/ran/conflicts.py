@@ -29,6 +29,7 @@ import polars as pl
 
 from opsforge.engines.ran.model import CONFLICT_SCHEMA, ConflictParams
 from opsforge.engines.ran.prepare import Prepared
+from opsforge.engines.ran.text import fmt
 
 __all__ = ["resolve_conflicts"]
 
@@ -70,7 +71,7 @@ def resolve_conflicts(
         _conflict(
             feeder.filter(weak_check),
             "dropped",
-            pl.format(
+            fmt(
                 "a more confident tilt finding ({}) on this cell is kept; the azimuth check "
                 "({}) waits",
                 pl.col("_tilt_conf").round(2),
@@ -108,7 +109,7 @@ def resolve_conflicts(
         _conflict(
             big,
             "clipped",
-            pl.format(
+            fmt(
                 "tilt change {} deg cut to the step limit of {} deg",
                 "tilt_change_deg",
                 pl.lit(p.max_tilt_step_deg),
@@ -147,14 +148,14 @@ def resolve_conflicts(
         .with_columns((pl.col("_e") + pl.col("_m")).alias("_clipped"))
     )
     ret_drop = tilt.filter(pl.col("_clipped").abs() < p.min_tilt_step_deg)
-    no_room = pl.format(
+    no_room = fmt(
         "RET range {}..{} deg leaves no room from {} deg",
         "ret_min_deg",
         "ret_max_deg",
         "tilt_e_deg",
     )
     if p.mechanical_fallback:
-        no_room = pl.format(
+        no_room = fmt(
             "{} and the mechanical range {}..{} deg none from {} deg",
             no_room,
             pl.lit(p.mech_min_deg),
@@ -170,7 +171,7 @@ def resolve_conflicts(
         _conflict(
             ret_clip,
             "clipped",
-            pl.format(
+            fmt(
                 "tilt change {} deg cut to {} deg ({} deg electrical, {} deg mechanical) by the "
                 "RET range {}..{} deg and the mechanical range {}..{} deg",
                 "tilt_change_deg",
@@ -183,7 +184,7 @@ def resolve_conflicts(
                 pl.lit(p.mech_max_deg),
             )
             if p.mechanical_fallback
-            else pl.format(
+            else fmt(
                 "tilt change {} deg cut to {} deg by the RET range {}..{} deg",
                 "tilt_change_deg",
                 "_clipped",
@@ -216,7 +217,7 @@ def resolve_conflicts(
     tilt = tilt.with_columns(
         pl.when(pl.col("tilt_change_deg") != pl.col("_asked"))
         .then(
-            pl.format(
+            fmt(
                 "{} This cycle applies {} deg of the {} deg needed (see conflicts).",
                 "reason",
                 "tilt_change_deg",
@@ -228,7 +229,7 @@ def resolve_conflicts(
     ).with_columns(
         pl.when(pl.col("tilt_change_m_deg") != 0.0)
         .then(
-            pl.format(
+            fmt(
                 "{} The RET range {}..{} deg takes {} deg: {} deg as mechanical tilt (site visit).",
                 "reason",
                 "ret_min_deg",

@@ -57,6 +57,7 @@ from opsforge.engines.ran.sisters import (
     sister_azimuth_offsets,
     sister_tilt_offsets,
 )
+from opsforge.engines.ran.text import fmt
 
 __all__ = ["detect_crossed_feeders", "observed_azimuths"]
 
@@ -233,7 +234,7 @@ def detect_crossed_feeders(prep: Prepared, p: CrossedFeederParams) -> pl.DataFra
             if i in used:
                 continue
             pending.append((g, i))
-    for g, i in _sister_corroborated(prep, pending, p):
+    for g, i, (offset, reduction, pairs) in _sister_corroborated(prep, pending, p):
         flagged.add(int(g["cell_idx"][i]))
         obs_i, dev_i, brg_i = (
             float(g["observed_azimuth_deg"][i]),
@@ -254,6 +255,15 @@ def detect_crossed_feeders(prep: Prepared, p: CrossedFeederParams) -> pl.DataFra
                 sigma_id=None,
             )
         )
+        evidence = json.loads(str(rows[-1]["evidence_json"]))
+        evidence.update(
+            {
+                "sister_azimuth_offset_deg": offset,
+                "sister_mse_reduction_db2": round(reduction, 1),
+                "num_sister_pairs": pairs,
+            }
+        )
+        rows[-1]["evidence_json"] = json.dumps(evidence)
     rows.extend(_sister_azimuth_checks(prep, multi, swapped_groups, flagged, p))
     single = cells.filter((pl.len().over("site_idx", "band") == 1) & pl.col("off"))
     for i in range(single.height):
@@ -279,10 +289,11 @@ def detect_crossed_feeders(prep: Prepared, p: CrossedFeederParams) -> pl.DataFra
 
 def _sister_corroborated(
     prep: Prepared, pending: list[tuple[pl.DataFrame, int]], p: CrossedFeederParams
-) -> list[tuple[pl.DataFrame, int]]:
+) -> list[tuple[pl.DataFrame, int, tuple[float, float, int]]]:
     """The best-server ``check_azimuth`` candidates the sister azimuth fit does not contradict:
     too few rows shared with sisters to judge, or a fitted turn the same way of at least
-    ``check_azimuth_sister_min_offset_deg`` removing ``check_azimuth_sister_min_mse_reduction_db2``.
+    ``check_azimuth_sister_min_offset_deg`` removing ``check_azimuth_sister_min_mse_reduction_db2``;
+    each with its fit (offset [deg], reduction [dB^2], rows).
     """
     if not pending:
         return []
@@ -294,7 +305,7 @@ def _sister_corroborated(
             "cell_idx", "sister_azimuth_offset_deg", "sister_mse_reduction_db2", "num_sister_pairs"
         ).iter_rows()
     }
-    kept: list[tuple[pl.DataFrame, int]] = []
+    kept: list[tuple[pl.DataFrame, int, tuple[float, float, int]]] = []
     for (g, i), c in zip(pending, idx.tolist(), strict=True):
         offset, reduction, pairs = by_cell.get(c, (0.0, 0.0, 0))
         turn = (float(g["observed_azimuth_deg"][i]) - float(g["bearing_deg"][i]) + 180.0) % 360.0
@@ -304,7 +315,7 @@ def _sister_corroborated(
             and reduction >= p.check_azimuth_sister_min_mse_reduction_db2
         )
         if pairs < p.sister_azimuth_min_pairs or agrees:
-            kept.append((g, i))
+            kept.append((g, i, (offset, reduction, pairs)))
     if len(kept) < len(pending):
         log.info("check_azimuth_not_corroborated_by_sisters", num_cells=len(pending) - len(kept))
     return kept
@@ -321,7 +332,7 @@ def _sister_azimuth_checks(
     on sites with no swap and no ``check_azimuth`` yet, at most one per site and band."""
     # a swapped or already flagged sister misfits every other cell of its site: skip the site
     swapped = [f"{site}|{band}" for site, band in swapped_groups]
-    group = pl.format("{}|{}", "site_idx", "band")
+    group = fmt("{}|{}", "site_idx", "band")
     cand = multi.filter(
         ~group.is_in(swapped)
         & ~pl.col("cell_idx").is_in(list(flagged)).any().over("site_idx", "band")

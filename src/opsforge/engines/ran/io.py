@@ -50,6 +50,7 @@ from opsforge.engines.ran.quality import (
     profile_columns,
     range_checks,
 )
+from opsforge.engines.ran.text import fmt as format_text
 
 __all__ = [
     "GEOHASH7_PATTERN",
@@ -163,7 +164,7 @@ def read_gis(path: Path, column_map: Mapping[str, str] | None = None) -> LoadedF
     dup_mask = valid.select(pl.col("cell_id").is_first_distinct()).to_series()
     dups = valid.filter(~dup_mask)
     dup_q = quarantine_of(dups, "cell_id", "duplicate CILAC")
-    site = pl.format(
+    site = format_text(
         "S{}_{}",
         pl.col("lat_deg").round(4).cast(pl.String),
         pl.col("lon_deg").round(4).cast(pl.String),

@@ -35,6 +35,7 @@ import polars as pl
 from opsforge.engines.ran.findings import SERVING_MARGIN_DB, empty_findings, tilt_step_for_reach
 from opsforge.engines.ran.params import OvershooterParams
 from opsforge.engines.ran.prepare import Prepared
+from opsforge.engines.ran.text import fmt
 from opsforge.engines.ran.undershoot import tilt_loss_vs_neighbourhood_db
 
 __all__ = ["detect_overshooters", "rsrp_surplus_db"]
@@ -252,7 +253,7 @@ def detect_overshooters(prep: Prepared, fp: pl.DataFrame, p: OvershooterParams) 
         pl.lit(None, dtype=pl.Utf8).alias("swap_with"),
         pl.lit(None, dtype=pl.Utf8).alias("permutation"),
         "confidence",
-        pl.format(
+        fmt(
             "best server in {} bins ({}% of its traffic) beyond its expected reach of {} m "
             "(1.5 x local ISD {} m) inside other sites' areas; received {} dB above the network's "
             "RSRP-vs-distance median there ({} dB over its far main lobe), tilt gives {} dB more "

@@ -63,24 +63,25 @@ def _co_sited_pairs(
     """Row pairs (i, j) of one bin from two cells of one site, cell i ``wanted``, bin at least
     100 m from the site (and in the front half of cell i's recorded bearing if
     ``front_only``). Rows are grouped by bin (a few each), so pairs are rows ``k`` apart inside
-    a bin, for each ``k``: no join."""
-    rank = np.arange(prep.r_bin.size) - prep.b_start[prep.r_bin]
-    count = prep.b_count[prep.r_bin]
-    site = prep.c_site[prep.r_cell]
-    usable = prep.r_dist_m >= _MIN_DISTANCE_M
+    a bin, for each ``k``: no join. Only the rows of wanted cells are scanned (a few cells cost
+    a few rows)."""
+    rows = np.flatnonzero(wanted[prep.r_cell] & (prep.r_dist_m >= _MIN_DISTANCE_M))
     if front_only:
-        usable &= np.abs(prep.r_az_off_deg) <= 90.0
+        rows = rows[np.abs(prep.r_az_off_deg[rows]) <= 90.0]
+    rank = rows - prep.b_start[prep.r_bin[rows]]
+    count = prep.b_count[prep.r_bin[rows]]
+    site = prep.c_site[prep.r_cell[rows]]
     out_i: list[npt.NDArray[np.int64]] = []
     out_j: list[npt.NDArray[np.int64]] = []
-    for k in range(1, int(prep.b_count.max(initial=0))):
-        a = np.flatnonzero(rank + k < count)
-        b = a + k
-        same = site[a] == site[b]
-        a, b = a[same], b[same]
-        for i, j in ((a, b), (b, a)):
-            ok = wanted[prep.r_cell[i]] & usable[i]
-            out_i.append(i[ok])
-            out_j.append(j[ok])
+    max_count = int(prep.b_count.max(initial=0))
+    for k in range(1, max_count):
+        for step in (k, -k):
+            ok = (rank + step >= 0) & (rank + step < count)
+            i = rows[ok]
+            j = i + step
+            same = site[ok] == prep.c_site[prep.r_cell[j]]
+            out_i.append(i[same])
+            out_j.append(j[same])
     if not out_i:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     return np.concatenate(out_i).astype(np.int64), np.concatenate(out_j).astype(np.int64)

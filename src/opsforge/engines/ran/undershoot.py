@@ -26,6 +26,7 @@ from opsforge.engines.ran.lobe import main_lobe_excess_loss
 from opsforge.engines.ran.params import UndershooterParams
 from opsforge.engines.ran.prepare import Prepared
 from opsforge.engines.ran.sisters import TILT_OFFSETS_DEG, sister_tilt_offsets
+from opsforge.engines.ran.text import fmt
 
 __all__ = ["detect_undershooters", "predicted_excess_db", "tilt_loss_vs_neighbourhood_db"]
 
@@ -297,19 +298,19 @@ def detect_undershooters(prep: Prepared, fp: pl.DataFrame, p: UndershooterParams
         pl.lit(None, dtype=pl.Utf8).alias("swap_with"),
         pl.lit(None, dtype=pl.Utf8).alias("permutation"),
         "confidence",
-        pl.format(
+        fmt(
             "{}the far main lobe measures {} dB below the network's RSRP-vs-distance median over "
             "{} bins (the cell is not reported in {}% of them); traffic-weighted median "
             "best-server distance {} m is {} x the local ISD of {} m; uptilt {} deg predicts {} m.",
             pl.when(pl.col("tilt_recorded"))
             .then(
-                pl.format(
+                fmt(
                     "tilt predicts {} dB loss vs the neighbourhood at half the ISD and ",
                     pl.col("predicted_excess_db").round(1),
                 )
             )
             .otherwise(
-                pl.format(
+                fmt(
                     "the recorded tilt does not explain it (check for unrecorded mechanical tilt): "
                     "best-server traffic is {} x its sister cells' and ",
                     pl.col("sibling_traffic_ratio").round(2),

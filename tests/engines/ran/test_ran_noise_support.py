@@ -236,7 +236,12 @@ def test_silent_main_lobe_flags_a_cell_missing_from_its_own_main_lobe() -> None:
     assert _unrecorded({**off, "silent_lobe_share": share - 0.01}, silent_path=True) is not None
     ratio = float(ev["sibling_traffic_ratio"])
     capped = {**off, "silent_lobe_max_sibling_ratio": ratio - 0.01}
-    assert _unrecorded(capped, silent_path=True) is None
+    # the sisters fit the hidden tilt: up to silent_lobe_sister_max_sibling_ratio still passes
+    assert _unrecorded(capped, silent_path=True) is not None
+    no_support = {**capped, "silent_lobe_sister_max_sibling_ratio": ratio - 0.01}
+    assert _unrecorded(no_support, silent_path=True) is None
+    unsupported = {**capped, "sister_confirm_min_mse_reduction_db2": 1e6}
+    assert _unrecorded(unsupported, silent_path=True) is None
     excess = max(float(ev["excess_loss_db"]), float(ev["excess_all_db"]))
     weak = {**off, "silent_lobe_min_excess_db": excess + 0.1}
     assert _unrecorded(weak, silent_path=True) is None

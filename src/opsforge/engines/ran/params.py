@@ -262,6 +262,12 @@ class UndershooterParams(_Params):
     silent_lobe_max_sibling_ratio: float = Field(0.35, ge=0.0)
     #: Silent main lobe: measured excess (far ring or whole ring, the larger) at least this. [dB]
     silent_lobe_min_excess_db: float = Field(6.0)
+    #: Silent main lobe with sister support (the sister fit finds a tilt at least
+    #: ``sister_confirm_min_offset_deg`` steeper, removing
+    #: ``sister_confirm_min_mse_reduction_db2``, over ``sister_min_pairs`` rows): best-server
+    #: traffic at most this share of the site's other cells' (a hidden downtilt keeps the
+    #: traffic near the mast). [1]
+    silent_lobe_sister_max_sibling_ratio: float = Field(0.7, ge=0.0)
     #: Collapsed footprint: a recorded tilt predicting ``min_predicted_excess_db`` is confirmed
     #: by traffic alone (best-server traffic at most ``max_sibling_traffic_ratio`` x the
     #: site's other cells' and reach below this multiple of the ISD), whatever the far ring

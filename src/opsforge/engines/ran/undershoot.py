@@ -181,19 +181,17 @@ def detect_undershooters(prep: Prepared, fp: pl.DataFrame, p: UndershooterParams
     ).fill_null(False)
     # sisters share the propagation path: with enough shared rows, their level differences
     # must attribute the loss to a steeper tilt before an unrecorded tilt is advised
-    corroborated = (pl.col("num_sister_pairs").fill_null(0) < p.sister_min_pairs) | (
+    judged_by_sisters = pl.col("num_sister_pairs").fill_null(0) >= p.sister_min_pairs
+    steeper = (
         (pl.col("sister_tilt_offset_deg") >= p.sister_confirm_min_offset_deg)
         & (pl.col("sister_mse_reduction_db2") >= p.sister_confirm_min_mse_reduction_db2)
     ).fill_null(False)
+    corroborated = ~judged_by_sisters | steeper
     measured_only = measured_only & corroborated
     silent = silent & corroborated
     # sisters that do fit a steeper tilt relax the silent lobe's traffic gate: a hidden
     # downtilt keeps the traffic near the mast while its own main lobe falls silent
-    supported = (
-        (pl.col("num_sister_pairs").fill_null(0) >= p.sister_min_pairs)
-        & (pl.col("sister_tilt_offset_deg") >= p.sister_confirm_min_offset_deg)
-        & (pl.col("sister_mse_reduction_db2") >= p.sister_confirm_min_mse_reduction_db2)
-    ).fill_null(False)
+    supported = judged_by_sisters & steeper
     silent = silent | (
         silent_base
         & supported

@@ -182,7 +182,9 @@ def _print_report(console: Console, report: dict[str, Any]) -> None:
     for issue, count in sorted(summary.get("counts_per_issue", {}).items()):
         table.add_row(issue, str(count))
     table.add_row("interference zones", str(summary.get("num_interference_zones", 0)))
-    table.add_row("actions dropped/merged by conflicts", str(summary.get("num_conflicts", 0)))
+    table.add_row(
+        "actions dropped or clipped (conflicts.csv)", str(summary.get("num_conflicts", 0))
+    )
     console.print(table)
     quality = summary.get("quality", {})
     if quality:

@@ -167,7 +167,7 @@ def recommend_cmd(
     for issue, count in sorted(result.counts_per_issue.items()):
         table.add_row(issue, str(count))
     table.add_row("interference zones", str(result.num_interference_zones))
-    table.add_row("conflicts resolved", str(result.num_conflicts))
+    table.add_row("actions dropped or clipped (conflicts.csv)", str(result.num_conflicts))
     out.print(table)
     q = result.quality
     out.print(

@@ -5,7 +5,8 @@ sizes, inter-site distances and shadowing sigmas, and prints per scenario and ov
 
 - over/undershooters precision and recall. A cell counts as flagged for an issue when it has a
   recommendation with that issue, or a conflict row with that issue (detected, but dropped or
-  clipped by the conflict rules), unless it carries a crossed-feeder recommendation;
+  clipped by the conflict rules), unless it carries a crossed-feeder recommendation; the same
+  figures counting recommendations only (what ``recommendations.csv`` holds) follow;
 - crossed-feeder group recall (pairs and three-way separately): a group counts only when every
   member's ``permutation`` mapping is right; wrong mappings are counted;
 - ``check_azimuth`` against injected single-antenna azimuth errors (not swaps);
@@ -59,6 +60,8 @@ class Tally:
 class Totals:
     over: Tally = field(default_factory=Tally)
     under: Tally = field(default_factory=Tally)
+    over_recs: Tally = field(default_factory=Tally)  # recommendations only (after conflicts)
+    under_recs: Tally = field(default_factory=Tally)
     pairs_ok: int = 0
     pairs: int = 0
     three_ok: int = 0
@@ -71,11 +74,12 @@ class Totals:
     azimuth: Tally = field(default_factory=Tally)
 
 
-def flagged(result: RanResult, issue: str) -> set[int]:
+def flagged(result: RanResult, issue: str, with_conflicts: bool = True) -> set[int]:
     recs = result.recommendations
     feeder = set(recs.filter(pl.col("issue") == "crossed_feeder")["cell_id"].to_list())
     cells = set(recs.filter(pl.col("issue") == issue)["cell_id"].to_list())
-    cells |= set(result.conflicts.filter(pl.col("issue") == issue)["cell_id"].to_list())
+    if with_conflicts:
+        cells |= set(result.conflicts.filter(pl.col("issue") == issue)["cell_id"].to_list())
     return cells - feeder
 
 
@@ -94,6 +98,8 @@ def run_one(cfg: SimulationConfig, seed: int, tot: Totals) -> str:
     res = recommend(net.grid, net.gis, RanParams())
     tot.over.add(flagged(res, "overshooting"), net.truth.overshooters)
     tot.under.add(flagged(res, "undershooting"), net.truth.undershooters)
+    tot.over_recs.add(flagged(res, "overshooting", False), net.truth.overshooters)
+    tot.under_recs.add(flagged(res, "undershooting", False), net.truth.undershooters)
     maps = mappings(res)
     truth_maps: set[tuple[int, int]] = set()
     for group in net.truth.crossed_feeders:
@@ -148,7 +154,7 @@ def main() -> None:
 
 
 def _merge(into: Totals, part: Totals) -> None:
-    for name in ("over", "under", "azimuth"):
+    for name in ("over", "under", "over_recs", "under_recs", "azimuth"):
         a, b = getattr(into, name), getattr(part, name)
         a.tp, a.fp, a.fn = a.tp + b.tp, a.fp + b.fp, a.fn + b.fn
     for name in (
@@ -169,6 +175,8 @@ def _report(name: str, t: Totals) -> None:
     print(f"[{name}]")
     print(f"  overshooters  {t.over.text()}")
     print(f"  undershooters {t.under.text()}")
+    print(f"  in recommendations only (after the conflict rules): over {t.over_recs.text()}")
+    print(f"  {'':<51}under {t.under_recs.text()}")
     print(
         f"  crossed feeders: pairs {t.pairs_ok}/{t.pairs} recall {t.pairs_ok / max(t.pairs, 1):.3f}, "
         f"three-way {t.three_ok}/{t.three} recall {t.three_ok / max(t.three, 1):.3f}, wrong mappings {t.wrong_maps}"

@@ -253,17 +253,13 @@ def detect_crossed_feeders(prep: Prepared, p: CrossedFeederParams) -> pl.DataFra
                 f"observed azimuth {obs_i:.0f} deg is {dev_i:.0f} deg off its bearing "
                 f"{brg_i:.0f} deg with no sister cell to swap with; check the antenna azimuth.",
                 sigma_id=None,
+                extra_evidence={
+                    "sister_azimuth_offset_deg": offset,
+                    "sister_mse_reduction_db2": round(reduction, 1),
+                    "num_sister_pairs": pairs,
+                },
             )
         )
-        evidence = json.loads(str(rows[-1]["evidence_json"]))
-        evidence.update(
-            {
-                "sister_azimuth_offset_deg": offset,
-                "sister_mse_reduction_db2": round(reduction, 1),
-                "num_sister_pairs": pairs,
-            }
-        )
-        rows[-1]["evidence_json"] = json.dumps(evidence)
     rows.extend(_sister_azimuth_checks(prep, multi, swapped_groups, flagged, p))
     single = cells.filter((pl.len().over("site_idx", "band") == 1) & pl.col("off"))
     for i in range(single.height):
@@ -385,22 +381,18 @@ def _sister_azimuth_checks(
             f"bins (best-server estimate {float(g['observed_azimuth_deg'][i]):.0f} deg); check the "
             "antenna azimuth.",
             sigma_id=None,
+            extra_evidence={
+                "sister_azimuth_offset_deg": gamma,
+                "sister_mse_reduction_db2": round(reduction, 1),
+                "num_sister_pairs": pairs,
+                "azimuth_estimate": "sister_differences",
+            },
         )
         support = min(1.0, pairs / (4.0 * p.sister_azimuth_min_pairs))
         fit_quality = min(1.0, reduction / (2.5 * max(p.sister_azimuth_min_mse_reduction_db2, 1.0)))
         row["confidence"] = float(
             np.clip(0.3 * support + 0.3 * fit_quality + 0.4 * min(1.0, abs(gamma) / 90.0), 0, 1)
         )
-        evidence = json.loads(str(row["evidence_json"]))
-        evidence.update(
-            {
-                "sister_azimuth_offset_deg": gamma,
-                "sister_mse_reduction_db2": round(reduction, 1),
-                "num_sister_pairs": pairs,
-                "azimuth_estimate": "sister_differences",
-            }
-        )
-        row["evidence_json"] = json.dumps(evidence)
         out.append(row)
     return out
 
@@ -415,6 +407,7 @@ def _row(
     p: CrossedFeederParams,
     reason: str,
     sigma_id: int | None,
+    extra_evidence: dict[str, object] | None = None,
 ) -> dict[str, object]:
     conc = float(g["concentration"][i] or 0.0)
     n_used = int(g["num_rows_used"][i] or 0)
@@ -432,6 +425,7 @@ def _row(
         "concentration": round(conc, 3),
         "num_rows_used": n_used,
         "radiates_through_cell": sigma_id,
+        **(extra_evidence or {}),
     }
     return {
         "cell_idx": int(g["cell_idx"][i]),

@@ -166,19 +166,6 @@ def detect_undershooters(prep: Prepared, fp: pl.DataFrame, p: UndershooterParams
         & (pl.col("excess_loss_db") >= max(p.measured_only_min_excess_db, floor))
         & (pl.col("excess_loss_db") >= p.measured_only_excess_db + ratio_db)
     ).fill_null(False)
-    # a cell missing from the UE reports in a large share of its own main lobe is far weaker
-    # there than the cells reported, whatever its recorded tilt says
-    silent_base = (
-        (pl.col("num_rows") >= p.silent_lobe_min_grids)
-        & (pl.col("num_censored") >= p.silent_lobe_share * pl.col("num_rows"))
-        & (
-            pl.max_horizontal("excess_loss_db", "excess_all_db").fill_null(-np.inf)
-            >= max(p.silent_lobe_min_excess_db, floor)
-        )
-    ).fill_null(False)
-    silent = (
-        silent_base & (pl.col("sibling_traffic_ratio") <= p.silent_lobe_max_sibling_ratio)
-    ).fill_null(False)
     # sisters share the propagation path: with enough shared rows, their level differences
     # must attribute the loss to a steeper tilt before an unrecorded tilt is advised
     judged_by_sisters = pl.col("num_sister_pairs").fill_null(0) >= p.sister_min_pairs
@@ -186,16 +173,22 @@ def detect_undershooters(prep: Prepared, fp: pl.DataFrame, p: UndershooterParams
         (pl.col("sister_tilt_offset_deg") >= p.sister_confirm_min_offset_deg)
         & (pl.col("sister_mse_reduction_db2") >= p.sister_confirm_min_mse_reduction_db2)
     ).fill_null(False)
-    corroborated = ~judged_by_sisters | steeper
-    measured_only = measured_only & corroborated
-    silent = silent & corroborated
-    # sisters that do fit a steeper tilt relax the silent lobe's traffic gate: a hidden
-    # downtilt keeps the traffic near the mast while its own main lobe falls silent
-    supported = judged_by_sisters & steeper
-    silent = silent | (
-        silent_base
-        & supported
-        & (pl.col("sibling_traffic_ratio") <= p.silent_lobe_sister_max_sibling_ratio)
+    measured_only = measured_only & (~judged_by_sisters | steeper)
+    # a cell missing from the UE reports in a large share of its own main lobe is far weaker
+    # there than the cells reported, whatever its recorded tilt says; sisters that fit a
+    # steeper tilt relax its traffic gate (a hidden downtilt keeps the traffic near the mast)
+    ratio = pl.col("sibling_traffic_ratio")
+    silent = (
+        (pl.col("num_rows") >= p.silent_lobe_min_grids)
+        & (pl.col("num_censored") >= p.silent_lobe_share * pl.col("num_rows"))
+        & (
+            pl.max_horizontal("excess_loss_db", "excess_all_db").fill_null(-np.inf)
+            >= max(p.silent_lobe_min_excess_db, floor)
+        )
+        & (
+            (~judged_by_sisters & (ratio <= p.silent_lobe_max_sibling_ratio))
+            | (judged_by_sisters & steeper & (ratio <= p.silent_lobe_sister_max_sibling_ratio))
+        )
     ).fill_null(False)
     # a steep recorded tilt confirmed by the traffic it lost, with few or censored ring bins
     collapsed = (

@@ -136,3 +136,86 @@ def test_validate_reports_quality_without_running_the_engine(
     )
     assert table.exit_code == 0, table.output
     assert "cells missing from the GIS: 1" in table.stdout
+
+
+def _recommend(grid: Path, gis: Path, out: Path) -> None:
+    result = runner.invoke(
+        app,
+        ["ran", "recommend", "--grid", str(grid), "--gis", str(gis), "--out", str(out), "--json"],
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_compare_verifies_applied_changes_and_flags_cells_that_changed(
+    simulated: Path, tmp_path: Path
+) -> None:
+    import polars as pl
+
+    _recommend(simulated / "grid.csv", simulated / "gis.csv", tmp_path / "run1")
+    recs = pl.read_csv(tmp_path / "run1" / "recommendations.csv")
+    tilt = recs.filter(pl.col("action").is_in(["downtilt", "uptilt"]))
+    assert tilt.height > 0
+    # next cycle: the proposed tilts are in the GIS (the radio did not change: the same grid),
+    # one untouched cell went off air, another lost 20 dB (a RET fault, an obstruction)
+    stats = pl.read_csv(tmp_path / "run1" / "cell_stats.csv")
+    quiet = stats.filter(~pl.col("cell_id").is_in(recs["cell_id"].implode())).sort(
+        "num_best_bins", descending=True
+    )
+    gone, weak = int(quiet["cell_id"][0]), int(quiet["cell_id"][1])
+    gis = pl.read_csv(simulated / "gis.csv")
+    gis = gis.join(
+        tilt.select(pl.col("cell_id").alias("CILAC"), "proposed_tilt_e_deg", "proposed_tilt_m_deg"),
+        on="CILAC", how="left",
+    ).with_columns(
+        pl.coalesce("proposed_tilt_e_deg", "TiltE").alias("TiltE"),
+        pl.coalesce("proposed_tilt_m_deg", "TiltM").alias("TiltM"),
+    ).drop("proposed_tilt_e_deg", "proposed_tilt_m_deg")  # fmt: skip
+    grid = pl.read_csv(simulated / "grid.csv").filter(pl.col("global_cell_id") != gone)
+    grid = grid.with_columns(
+        pl.when(pl.col("global_cell_id") == weak)
+        .then(pl.col("avg_rsrp") - 20.0)
+        .otherwise(pl.col("avg_rsrp"))
+        .alias("avg_rsrp")
+    )
+    (tmp_path / "net2").mkdir()
+    gis.write_csv(tmp_path / "net2" / "gis.csv")
+    grid.write_csv(tmp_path / "net2" / "grid.csv")
+    _recommend(tmp_path / "net2" / "grid.csv", tmp_path / "net2" / "gis.csv", tmp_path / "run2")
+    after = pl.read_csv(tmp_path / "run2" / "recommendations.csv")
+    assert gone not in after["cell_id"].to_list()  # off air is not undershooting
+    result = runner.invoke(
+        app, ["ran", "compare", "--before", str(tmp_path / "run1"), "--after",
+              str(tmp_path / "run2"), "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    changes = pl.read_csv(doc["out"])
+    verdict = dict(zip(changes["cell_id"].to_list(), changes["verdict"].to_list(), strict=True))
+    assert verdict[gone] == "no_measurements_after"
+    assert verdict[weak] == "footprint_shrank"
+    for cell in tilt["cell_id"].to_list():  # applied, but the measurements did not move
+        assert verdict[cell] in {"no_effect", "overcorrected"}, (cell, verdict[cell])
+    assert changes.filter(pl.col("cell_id").is_in(tilt["cell_id"].implode()))["applied"].all()
+    assert doc["counts_per_verdict"]["no_measurements_after"] == 1
+    table = runner.invoke(
+        app, ["ran", "compare", "--before", str(tmp_path / "run1"), "--after",
+              str(tmp_path / "run1"), "--out", str(tmp_path / "self.csv")],
+    )  # fmt: skip
+    assert table.exit_code == 0, table.output
+    assert "not_applied" in table.stdout
+    same = pl.read_csv(tmp_path / "self.csv")
+    assert set(same["verdict"]) <= {"not_applied", "still_flagged"}
+
+
+def test_compare_names_the_missing_file(simulated: Path, tmp_path: Path) -> None:
+    _recommend(simulated / "grid.csv", simulated / "gis.csv", tmp_path / "run1")
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "recommendations.csv").write_bytes(
+        (tmp_path / "run1" / "recommendations.csv").read_bytes()
+    )
+    result = runner.invoke(
+        app,
+        ["ran", "compare", "--before", str(tmp_path / "old"), "--after", str(tmp_path / "run1")],
+    )
+    assert result.exit_code == 4, result.output
+    assert "old/cell_stats.csv not found" in result.stderr

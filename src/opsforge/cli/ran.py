@@ -181,6 +181,62 @@ def recommend_cmd(
     out.print(f"{len(result.outputs)} files + {MANIFEST_NAME} in {out_dir}", highlight=False)
 
 
+@app.command("compare")
+def compare_cmd(
+    before: Annotated[Path, typer.Option("--before", help="Output folder of the earlier run.")],
+    after: Annotated[Path, typer.Option("--after", help="Output folder of the later run.")],
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Where to write changes.csv (default: AFTER).")
+    ] = None,
+    as_json: JsonOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Compare two runs: did last cycle's actions work, which cells changed by themselves.
+
+    Reads cell_stats.csv and recommendations.csv of both folders (written by ``recommend``)
+    and writes changes.csv: one row per cell with a verdict (effective, partial, no_effect,
+    overcorrected, not_applied, applied_differently, resolved, still_flagged,
+    no_measurements_after, footprint_grew, footprint_shrank, new_cell) and its reason.
+    """
+    from opsforge.core.errors import NotFoundError
+    from opsforge.engines.ran import exports
+    from opsforge.engines.ran.changes import VERDICTS, compare_runs
+    from opsforge.engines.ran.params import ChangeParams
+
+    _logging(verbose)
+    with _errors(as_json):
+        frames: dict[str, tuple[Any, Any]] = {}
+        for label, folder in (("before", before), ("after", after)):
+            for name in ("cell_stats.csv", "recommendations.csv"):
+                path = folder / name
+                if not path.is_file():
+                    raise NotFoundError(
+                        f"{path} not found: --{label} must be an output folder of "
+                        "`opsforge ran recommend` (cell_stats.csv is written since 2026-12-03)"
+                    )
+            frames[label] = (
+                exports.read_cell_stats_csv(folder / "cell_stats.csv"),
+                exports.read_recommendations_csv(folder / "recommendations.csv"),
+            )
+        (stats_b, recs_b), (stats_a, recs_a) = frames["before"], frames["after"]
+        changes = compare_runs(stats_b, stats_a, recs_b, recs_a, ChangeParams())
+        target = out_file if out_file is not None else after / "changes.csv"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        exports.write_changes(changes, target)
+    counts = {v: int((changes["verdict"] == v).sum()) for v in VERDICTS}
+    if as_json:
+        typer.echo(json.dumps({"ok": True, "out": str(target), "counts_per_verdict": counts}))
+        return
+    table = Table(title=f"RAN changes {before} -> {after}")
+    table.add_column("verdict")
+    table.add_column("cells", justify="right")
+    for verdict, count in counts.items():
+        if count:
+            table.add_row(verdict, str(count))
+    out.print(table)
+    out.print(f"{changes.height} cells in {target}", highlight=False)
+
+
 @app.command("simulate")
 def simulate_cmd(
     out_dir: Annotated[Path, typer.Option("--out", help="Output folder.")],

@@ -102,10 +102,16 @@ def make_result() -> RanResult:
         schema=COVERAGE_SCHEMA,
     )  # fmt: skip
     stats = pl.DataFrame(
-        {"cell_id": [101, 102, 103, 201, 202, 203], "num_bins": [400, 200, 150, 180, 170, 20],
-         "max_distance_m": [9000.0, 2500.0, 2000.0, 2100.0, 2300.0, 350.0],
+        {"cell_id": [101, 102, 103, 201, 202, 203],
+         "cell_name": ["S1_A", "S1_B", "S1_C", "S2_A", "S2_B", "S2_C"],
+         "bearing_deg": [0.0, 120.0, 240.0, 30.0, 150.0, 270.0],
+         "tilt_e_deg": [4.0, 5.0, 6.0, 3.0, 4.5, 2.0], "tilt_m_deg": [1.0, 0.0, 2.0, 0.0, 1.0, 0.0],
+         "num_bins": [400, 200, 150, 180, 170, 20], "traffic": [4000, 2000, 1500, 1800, 1700, 90],
+         "num_best_bins": [300, 120, 90, 110, 100, 4], "best_traffic": [3000, 1200, 900, 1000, 950, 40],
          "p95_distance_m": [6000.0, 1800.0, 1500.0, 1600.0, 1700.0, 300.0],
-         "traffic": [4000, 2000, 1500, 1800, 1700, 90]},
+         "max_distance_m": [9000.0, 2500.0, 2000.0, 2100.0, 2300.0, 350.0],
+         "num_overshooting_bins": [150, 2, 0, 0, 1, 0],
+         "median_best_rsrp_dbm": [-88.0, -92.0, -95.0, -93.0, -94.0, -110.0]},
         schema=CELL_STATS_SCHEMA,
     )  # fmt: skip
     conflicts = pl.DataFrame(

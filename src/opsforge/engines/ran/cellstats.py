@@ -6,6 +6,8 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from opsforge.engines.ran.overshoot import num_overshooting_bins
+from opsforge.engines.ran.params import OvershooterParams
 from opsforge.engines.ran.prepare import Prepared
 
 __all__ = ["cell_stats", "footprint"]
@@ -36,19 +38,45 @@ def footprint(prep: Prepared) -> pl.DataFrame:
     return allc.join(agg, on="cell_idx", how="left").fill_null(0).sort("cell_idx")
 
 
-def cell_stats(prep: Prepared, fp: pl.DataFrame) -> pl.DataFrame:
-    """The ``cell_stats`` output: ``cell_id``, ``num_bins`` (bins where the cell is measured),
-    ``max_distance_m``, ``p95_distance_m`` (best-server bins) [m], ``traffic`` (eventCount over
-    every row of the cell)."""
+def cell_stats(prep: Prepared, fp: pl.DataFrame, p: OvershooterParams) -> pl.DataFrame:
+    """The ``cell_stats`` output (:data:`.model.CELL_STATS_SCHEMA`), one row per GIS cell.
+
+    The GIS state the run saw (``cell_name``, ``bearing_deg``, ``tilt_e_deg``, ``tilt_m_deg``)
+    and the measured footprint: ``num_bins`` (bins where the cell is measured), ``traffic``
+    (eventCount over all its rows), ``num_best_bins`` and ``best_traffic`` (where it is best
+    server), ``p95_distance_m`` and ``max_distance_m`` (over its best-server bins) [m],
+    ``num_overshooting_bins`` (best-server bins beyond its expected reach inside another
+    site's area, :func:`.overshoot.num_overshooting_bins`) and ``median_best_rsrp_dbm``
+    (median RSRP over its best-server bins; null when it serves none). Two runs' tables are what
+    :func:`.changes.compare_runs` compares.
+    """
     n = prep.gis.height
     num_bins: npt.NDArray[np.int64] = np.bincount(prep.r_cell, minlength=n).astype(np.int64)
     traffic = np.bincount(prep.r_cell, weights=prep.r_events, minlength=n).astype(np.int64)
+    best = prep.r_is_best
+    med = np.full(n, np.nan)
+    if best.any():
+        agg = (
+            pl.DataFrame({"c": prep.r_cell[best], "r": prep.r_rsrp[best]})
+            .group_by("c")
+            .agg(pl.col("r").median())
+        )
+        med[agg["c"].to_numpy()] = agg["r"].to_numpy()
+    gis = prep.gis
     return pl.DataFrame(
         {
-            "cell_id": prep.gis["cell_id"],
+            "cell_id": gis["cell_id"],
+            "cell_name": gis["cell_name"],
+            "bearing_deg": gis["bearing_deg"].cast(pl.Float64),
+            "tilt_e_deg": gis["tilt_e_deg"].cast(pl.Float64),
+            "tilt_m_deg": gis["tilt_m_deg"].cast(pl.Float64),
             "num_bins": num_bins,
-            "max_distance_m": fp["max_distance_m"].cast(pl.Float64),
-            "p95_distance_m": fp["p95_distance_m"].cast(pl.Float64),
             "traffic": traffic,
+            "num_best_bins": fp["num_best_bins"].cast(pl.Int64),
+            "best_traffic": fp["best_traffic"].cast(pl.Int64),
+            "p95_distance_m": fp["p95_distance_m"].cast(pl.Float64),
+            "max_distance_m": fp["max_distance_m"].cast(pl.Float64),
+            "num_overshooting_bins": num_overshooting_bins(prep, p),
+            "median_best_rsrp_dbm": med,
         }
-    )
+    ).with_columns(pl.col("median_best_rsrp_dbm").fill_nan(None))

@@ -27,6 +27,8 @@ from lxml import etree
 from opsforge.core.errors import DataQualityError
 from opsforge.engines.ran.columns import GIS_FIELDS
 from opsforge.engines.ran.model import (
+    CELL_STATS_SCHEMA,
+    CHANGE_SCHEMA,
     CONFLICT_SCHEMA,
     INTERFERENCE_GRID_SCHEMA,
     RECOMMENDATION_SCHEMA,
@@ -39,6 +41,8 @@ __all__ = [
     "TEMS_CEL_HEADER",
     "cells_after",
     "read_atoll_changes",
+    "read_cell_stats_csv",
+    "read_changes_csv",
     "read_conflicts_csv",
     "read_interference_grids",
     "read_recommendations_csv",
@@ -47,6 +51,8 @@ __all__ = [
     "read_tems_cel",
     "read_tems_xml",
     "write_atoll_changes",
+    "write_cell_stats",
+    "write_changes",
     "write_conflicts",
     "write_interference_grids",
     "write_recommendations",
@@ -119,6 +125,37 @@ def write_conflicts(result: RanResult, path: Path) -> Path:
 def read_conflicts_csv(path: Path) -> pl.DataFrame:
     """Read ``conflicts.csv`` back with the contract's dtypes."""
     return pl.read_csv(path, schema=CONFLICT_SCHEMA)
+
+
+def write_cell_stats(result: RanResult, path: Path) -> Path:
+    """Write ``cell_stats.csv``: every GIS cell's state and measured footprint in this run
+    (columns in ``docs/engines/ran.md``); what ``opsforge ran compare`` compares."""
+    result.cell_stats.select(list(CELL_STATS_SCHEMA)).sort("cell_id").write_csv(path)
+    return path
+
+
+def read_cell_stats_csv(path: Path) -> pl.DataFrame:
+    """Read ``cell_stats.csv`` back with the contract's dtypes.
+
+    Raises
+    ------
+    DataQualityError
+        When the file lacks a column (e.g. written by a release before the column existed).
+    """
+    _require(pl.read_csv(path, n_rows=0).columns, tuple(CELL_STATS_SCHEMA), path)
+    return pl.read_csv(path, schema_overrides=CELL_STATS_SCHEMA).select(list(CELL_STATS_SCHEMA))
+
+
+def write_changes(changes: pl.DataFrame, path: Path) -> Path:
+    """Write ``changes.csv`` (:func:`.changes.compare_runs`); the header alone when empty."""
+    changes.select(list(CHANGE_SCHEMA)).write_csv(path)
+    return path
+
+
+def read_changes_csv(path: Path) -> pl.DataFrame:
+    """Read ``changes.csv`` back with the contract's dtypes."""
+    _require(pl.read_csv(path, n_rows=0).columns, tuple(CHANGE_SCHEMA), path)
+    return pl.read_csv(path, schema_overrides=CHANGE_SCHEMA).select(list(CHANGE_SCHEMA))
 
 
 def write_interference_grids(result: RanResult, path: Path) -> Path:

@@ -45,6 +45,7 @@ OUTPUT_GROUPS: dict[str, tuple[str, ...]] = {
         "recommendations.parquet",
         "recommendations.json",
         "conflicts.csv",
+        "cell_stats.csv",
     ),
     "interference": ("interference_grids.csv", "interference_zones.geojson"),
     "atoll": ("atoll_transmitters.txt",),
@@ -255,6 +256,7 @@ def _export(
     if "recommendations" in groups:
         exports.write_recommendations(result, out)
         exports.write_conflicts(result, out / "conflicts.csv")
+        exports.write_cell_stats(result, out / "cell_stats.csv")
     if "interference" in groups:
         exports.write_interference_grids(result, out / "interference_grids.csv")
         geo_exports.write_zones_geojson(result, out / "interference_zones.geojson")

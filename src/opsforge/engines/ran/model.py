@@ -192,6 +192,30 @@ CONFLICT_SCHEMA: dict[str, pl.DataType] = {
     "resolution": pl.Utf8(),
     "reason": pl.Utf8(),
 }
+#: ``changes.csv``: one row per cell the comparison of two runs has something to say about.
+CHANGE_SCHEMA: dict[str, pl.DataType] = {
+    "cell_id": pl.Int64(),
+    "cell_name": pl.Utf8(),
+    "verdict": pl.Utf8(),
+    "previous_issue": pl.Utf8(),
+    "previous_action": pl.Utf8(),
+    "previous_tilt_change_deg": pl.Float64(),
+    "applied": pl.Boolean(),
+    "tilt_before_deg": pl.Float64(),
+    "tilt_after_deg": pl.Float64(),
+    "num_best_bins_before": pl.Int64(),
+    "num_best_bins_after": pl.Int64(),
+    "best_traffic_before": pl.Int64(),
+    "best_traffic_after": pl.Int64(),
+    "num_overshooting_bins_before": pl.Int64(),
+    "num_overshooting_bins_after": pl.Int64(),
+    "p95_distance_m_before": pl.Float64(),
+    "p95_distance_m_after": pl.Float64(),
+    "median_best_rsrp_dbm_before": pl.Float64(),
+    "median_best_rsrp_dbm_after": pl.Float64(),
+    "issues_after": pl.Utf8(),
+    "reason": pl.Utf8(),
+}
 COVERAGE_SCHEMA: dict[str, pl.DataType] = {
     "grid": pl.Utf8(),
     "cell_id": pl.Int64(),
@@ -200,8 +224,16 @@ COVERAGE_SCHEMA: dict[str, pl.DataType] = {
 }
 CELL_STATS_SCHEMA: dict[str, pl.DataType] = {
     "cell_id": pl.Int64(),
+    "cell_name": pl.String(),
+    "bearing_deg": pl.Float64(),
+    "tilt_e_deg": pl.Float64(),
+    "tilt_m_deg": pl.Float64(),
     "num_bins": pl.Int64(),
-    "max_distance_m": pl.Float64(),
-    "p95_distance_m": pl.Float64(),
     "traffic": pl.Int64(),
+    "num_best_bins": pl.Int64(),
+    "best_traffic": pl.Int64(),
+    "p95_distance_m": pl.Float64(),
+    "max_distance_m": pl.Float64(),
+    "num_overshooting_bins": pl.Int64(),
+    "median_best_rsrp_dbm": pl.Float64(),
 }

@@ -38,7 +38,12 @@ from opsforge.engines.ran.prepare import Prepared
 from opsforge.engines.ran.text import fmt
 from opsforge.engines.ran.undershoot import tilt_loss_vs_neighbourhood_db
 
-__all__ = ["detect_overshooters", "rsrp_surplus_db"]
+__all__ = [
+    "detect_overshooters",
+    "num_overshooting_bins",
+    "overshoot_geometry",
+    "rsrp_surplus_db",
+]
 
 _LOG_BUCKET = 0.05  # decades of distance per bucket of the network's RSRP-vs-distance relation
 
@@ -81,10 +86,12 @@ def _site_wide(prep: Prepared, flagged: npt.NDArray[np.bool_]) -> npt.NDArray[np
     return np.asarray(~flagged & (per_site[prep.c_site] > 0), dtype=np.bool_)
 
 
-def detect_overshooters(prep: Prepared, fp: pl.DataFrame, p: OvershooterParams) -> pl.DataFrame:
-    """Flag overshooting cells; one finding per cell with evidence (see module docstring)."""
-    n_cells = prep.gis.height
-    best = prep.r_is_best
+def overshoot_geometry(
+    prep: Prepared, p: OvershooterParams
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.float64]]:
+    """Per row: beyond its cell's expected reach ``R``; inside another site's own area (see
+    :class:`.params.OvershooterParams`); per cell: ``R`` [m]. An *overshooting bin* is a
+    best-server row that is both."""
     own_site = prep.c_site[prep.r_cell]
     nearest_is_own = prep.b_nearest_site[prep.r_bin] == own_site
     other_site = np.where(
@@ -100,6 +107,21 @@ def detect_overshooters(prep: Prepared, fp: pl.DataFrame, p: OvershooterParams) 
     in_other_area = (other_m <= p.neighbour_isd_factor * prep.s_isd_m[other_site]) & (
         other_m <= p.past_site_ratio * prep.r_dist_m
     )
+    return far, in_other_area, reach
+
+
+def num_overshooting_bins(prep: Prepared, p: OvershooterParams) -> npt.NDArray[np.int64]:
+    """Per cell: its overshooting bins (best server, beyond ``R``, in another site's area)."""
+    far, in_other_area, _ = overshoot_geometry(prep, p)
+    over = prep.r_is_best & far & in_other_area
+    return np.bincount(prep.r_cell[over], minlength=prep.gis.height).astype(np.int64)
+
+
+def detect_overshooters(prep: Prepared, fp: pl.DataFrame, p: OvershooterParams) -> pl.DataFrame:
+    """Flag overshooting cells; one finding per cell with evidence (see module docstring)."""
+    n_cells = prep.gis.height
+    best = prep.r_is_best
+    far, in_other_area, reach = overshoot_geometry(prep, p)
     over = best & far & in_other_area
     # lead over the second cell of the bin (rows are sorted strongest first)
     second = np.where(

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "STRICT",
+    "ChangeParams",
     "ConflictParams",
     "CrossedFeederParams",
     "ImpactParams",
@@ -198,6 +199,10 @@ class UndershooterParams(_Params):
     #: Flag only when the traffic-weighted median best-server distance / local ISD is below
     #: this. [1]
     max_reach_isd_ratio: float = Field(0.5, gt=0.0)
+    #: Judge only cells reported in at least this many grid rows: a cell no UE reports anywhere
+    #: is off air (an outage, a locked cell, missing from the export), not undershooting; the
+    #: quality report counts it among the GIS cells without measurements. [1]
+    min_measured_rows: int = Field(1, ge=1)
     #: Minimum measured excess loss in the far main lobe. [dB]
     min_excess_loss_db: float = Field(3.0)
     #: Minimum excess loss the antenna pattern predicts from the tilt difference. [dB]
@@ -417,3 +422,32 @@ class ImpactParams(_Params):
     #: Default horizontal / vertical half-power beamwidths when the GIS has none. [deg]
     default_hbw_deg: float = Field(65.0, gt=0.0)
     default_vbw_deg: float = Field(10.0, gt=0.0)
+
+
+class ChangeParams(_Params):
+    """Comparing two runs of one network, cell by cell (:func:`.changes.compare_runs`).
+
+    *Applied*: the after run's GIS tilt (electrical + mechanical) is within
+    ``applied_tolerance_deg`` of the tilt the before run proposed. An applied downtilt is
+    *improved* when the cell's overshooting bins fell to at most ``downtilt_effective_share`` of
+    before; an applied uptilt when its best-server bins grew by ``uptilt_effective_growth``.
+
+    *Alerts* on cells nobody changed: ``footprint_grew`` when the overshooting bins grew by at
+    least ``max(min_new_overshooting_bins, before)`` (at least doubled); ``footprint_shrank``
+    when a footprint of at least ``min_best_bins`` best-server bins fell, in bins or in
+    best-server traffic, to at most ``shrink_share`` of before.
+    """
+
+    #: Tilt tolerance of "applied" (the GIS rounds tilts). [deg]
+    applied_tolerance_deg: float = Field(0.25, ge=0.0)
+    #: An applied downtilt is improved at or below this share of the overshooting bins. [1]
+    downtilt_effective_share: float = Field(0.5, gt=0.0, le=1.0)
+    #: An applied uptilt is improved at or above this growth of the best-server bins. [1]
+    uptilt_effective_growth: float = Field(1.25, ge=1.0)
+    #: Alert ``footprint_grew``: new overshooting bins needed (and at least as many as before).
+    #: [bins]
+    min_new_overshooting_bins: int = Field(8, ge=1)
+    #: Alert ``footprint_shrank``: at most this share of the best-server bins or traffic. [1]
+    shrink_share: float = Field(0.6, gt=0.0, lt=1.0)
+    #: ... of a footprint of at least this many best-server bins before. [bins]
+    min_best_bins: int = Field(6, ge=1)

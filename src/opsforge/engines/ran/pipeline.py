@@ -85,12 +85,12 @@ def recommend(
     if not known.all():
         log.warning("grid_rows_without_gis_cell_dropped", num_rows=int((~known).sum()))
     parts: list[RanResult] = []
-    idle: list[pl.Series] = []
+    idle: list[pl.DataFrame] = []
     for k, (layer, layer_gis) in enumerate(layers):
         layer_grid = grid.filter(pl.col("cell_id").is_in(layer_gis["cell_id"].implode()))
         if layer_grid.height == 0:
             log.info("ran_layer_without_measurements", layer=layer, num_cells=layer_gis.height)
-            idle.append(layer_gis["cell_id"])
+            idle.append(layer_gis)
             continue
         lo, width = k / len(layers), 1.0 / len(layers)
         parts.append(
@@ -125,7 +125,7 @@ def _layers(gis: pl.DataFrame) -> list[tuple[str, pl.DataFrame]]:
     return [(str(name), keyed.filter(pl.col("_layer") == name).drop("_layer")) for name in names]
 
 
-def _merge(parts: list[RanResult], num_bins: int, idle: list[pl.Series]) -> RanResult:
+def _merge(parts: list[RanResult], num_bins: int, idle: list[pl.DataFrame]) -> RanResult:
     """One result from per-layer results: zones renumbered by size (zone 1 the largest); the
     cells of ``idle`` layers (no measurements) get zero ``cell_stats`` rows, as unmeasured cells
     of a measured layer do."""
@@ -160,20 +160,25 @@ def _merge(parts: list[RanResult], num_bins: int, idle: list[pl.Series]) -> RanR
         conflicts=pl.concat([p.conflicts for p in parts]),
         coverage=pl.concat([p.coverage for p in parts]),
         cell_stats=pl.concat(
-            [p.cell_stats for p in parts]
-            + [
-                pl.DataFrame({"cell_id": ids})
-                .with_columns(
-                    pl.lit(0).alias("num_bins"),
-                    pl.lit(0.0).alias("max_distance_m"),
-                    pl.lit(0.0).alias("p95_distance_m"),
-                    pl.lit(0).alias("traffic"),
-                )
-                .cast(CELL_STATS_SCHEMA)  # type: ignore[arg-type]
-                for ids in idle
-            ]
+            [p.cell_stats for p in parts] + [_idle_stats(layer_gis) for layer_gis in idle]
         ).sort("cell_id"),
         summary=summary,
+    )
+
+
+def _idle_stats(gis: pl.DataFrame) -> pl.DataFrame:
+    """``cell_stats`` rows of cells without any measurement: their GIS state, zero footprint."""
+    return (
+        gis.select("cell_id", "cell_name", "bearing_deg", "tilt_e_deg", "tilt_m_deg")
+        .with_columns(
+            *[pl.lit(0).alias(c) for c in ("num_bins", "traffic", "num_best_bins")],
+            *[pl.lit(0).alias(c) for c in ("best_traffic", "num_overshooting_bins")],
+            pl.lit(0.0).alias("p95_distance_m"),
+            pl.lit(0.0).alias("max_distance_m"),
+            pl.lit(None, dtype=pl.Float64).alias("median_best_rsrp_dbm"),
+        )
+        .select(list(CELL_STATS_SCHEMA))
+        .cast(CELL_STATS_SCHEMA)  # type: ignore[arg-type]
     )
 
 
@@ -251,7 +256,7 @@ def _recommend_layer(
         interference_zones=zones,
         conflicts=conflicts_out,
         coverage=coverage.cast(COVERAGE_SCHEMA),  # type: ignore[arg-type]
-        cell_stats=cell_stats(prep, fp),
+        cell_stats=cell_stats(prep, fp, params.overshooters.params),
         summary=summary,
     )
 

@@ -210,6 +210,7 @@ def detect_undershooters(prep: Prepared, fp: pl.DataFrame, p: UndershooterParams
         recorded | measured_only | silent | sister
     )
     reach_m = _median_reach_m(prep)
+    measured = np.bincount(prep.r_cell, minlength=n)
     cand = (
         stats.join(
             fp.select("cell_idx", "p90_distance_m", "num_best_bins"), on="cell_idx", how="left"
@@ -230,7 +231,12 @@ def detect_undershooters(prep: Prepared, fp: pl.DataFrame, p: UndershooterParams
         )
         .with_columns(pl.col("median_reach_m").fill_null(0.0))
         .with_columns((pl.col("median_reach_m") / pl.col("isd_m")).alias("reach_isd_ratio"))
-        .filter((pl.col("reach_isd_ratio") < p.max_reach_isd_ratio) & (judged | collapsed))
+        .filter(
+            (pl.col("reach_isd_ratio") < p.max_reach_isd_ratio)
+            & (judged | collapsed)
+            # a cell no UE reports anywhere is off air, not undershooting
+            & pl.col("cell_idx").is_in(np.flatnonzero(measured >= p.min_measured_rows).tolist())
+        )
         .with_columns(
             (recorded | collapsed).alias("tilt_recorded"),
             pl.when(recorded)

@@ -1,0 +1,304 @@
+"""What changed between two runs of one network: verification of last cycle's actions and
+alerts on cells that changed by themselves (pure).
+
+An RF engineer's cycle is: run, review, apply, measure again. :func:`compare_runs` takes the
+``cell_stats`` of the run *before* (with its recommendations) and of the run *after* (with its
+recommendations) and says, per cell, what the measurements show (see
+:class:`.params.ChangeParams` for every threshold):
+
+* a tilt change the before run proposed: ``not_applied`` (the after GIS still has the old
+  tilt), ``applied_differently`` (a third tilt), or, applied, ``effective`` (the footprint
+  moved the way the change meant: fewer overshooting bins after a downtilt, more best-server
+  bins after an uptilt, and the after run does not flag the cell again), ``partial`` (moved,
+  but flagged again: the next step of at most ``max_tilt_step_deg``), ``no_effect``, or
+  ``overcorrected`` (the after run flags the opposite issue);
+* a feeder swap or azimuth check: ``resolved`` (the after run no longer flags a crossed
+  feeder on the cell) or ``still_flagged`` (whether the swap was done cannot be read from a
+  GIS, which records the planned antennas);
+* any cell measured before and silent after: ``no_measurements_after`` (an outage, a removed
+  or renamed cell);
+* a cell nobody changed (no proposal, or one not applied) whose footprint moved on its own:
+  ``footprint_grew`` (its overshooting bins at least doubled: a tilt, RET, bracket or mast
+  change on site, or a neighbour gone) or ``footprint_shrank`` (its best-server bins or
+  traffic fell below ``shrink_share`` of before: a steeper tilt, a RET fault, an obstruction,
+  or a neighbour that now overshoots into it). A changed GIS (tilt or bearing) is named in the
+  reason.
+
+Cells with nothing to say are left out; cells only in the after run are ``new_cell``. Both runs
+must come from the same detector parameters for the overshooting-bin counts to compare.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from opsforge.core.errors import DataQualityError
+from opsforge.engines.ran.model import CELL_STATS_SCHEMA, CHANGE_SCHEMA
+from opsforge.engines.ran.params import ChangeParams
+from opsforge.engines.ran.text import fmt
+
+__all__ = ["VERDICTS", "compare_runs"]
+
+#: Every verdict, in the order ``changes.csv`` lists them.
+VERDICTS = (
+    "overcorrected",
+    "no_effect",
+    "partial",
+    "effective",
+    "applied_differently",
+    "not_applied",
+    "still_flagged",
+    "resolved",
+    "no_measurements_after",
+    "footprint_grew",
+    "footprint_shrank",
+    "new_cell",
+)
+_TILT = ("downtilt", "uptilt")
+_OPPOSITE = {"overshooting": "undershooting", "undershooting": "overshooting"}
+
+
+def _check(frame: pl.DataFrame, columns: tuple[str, ...], what: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataQualityError(f"{what} lacks columns {missing}", field=missing[0])
+
+
+def _previous(recs: pl.DataFrame) -> pl.DataFrame:
+    """One proposal per cell: the tilt change where there is one, else the feeder action."""
+    return (
+        recs.with_columns(pl.col("action").is_in(_TILT).alias("_tilt"))
+        .sort(["cell_id", "_tilt", "confidence"], descending=[False, True, True])
+        .unique("cell_id", keep="first", maintain_order=True)
+        .select(
+            "cell_id",
+            pl.col("issue").alias("previous_issue"),
+            pl.col("action").alias("previous_action"),
+            pl.col("tilt_change_deg").alias("previous_tilt_change_deg"),
+            (
+                pl.col("proposed_tilt_e_deg").fill_null(0.0)
+                + pl.col("proposed_tilt_m_deg").fill_null(0.0)
+            ).alias("_proposed_tilt"),
+        )
+    )
+
+
+def compare_runs(
+    before_stats: pl.DataFrame,
+    after_stats: pl.DataFrame,
+    before_recs: pl.DataFrame,
+    after_recs: pl.DataFrame,
+    p: ChangeParams,
+) -> pl.DataFrame:
+    """Per cell: what the after run's measurements say about the before run's proposals and
+    about the cells that changed on their own (see the module docstring).
+
+    Parameters
+    ----------
+    before_stats, after_stats
+        ``cell_stats`` of the two runs (:data:`.model.CELL_STATS_SCHEMA`).
+    before_recs, after_recs
+        Their recommendations (:data:`.model.RECOMMENDATION_SCHEMA`; ``cell_id``, ``issue``,
+        ``action``, ``tilt_change_deg``, ``confidence``, ``proposed_tilt_e_deg``,
+        ``proposed_tilt_m_deg`` are used).
+    p
+        Thresholds.
+
+    Returns
+    -------
+    pl.DataFrame
+        :data:`.model.CHANGE_SCHEMA`, ordered by verdict (:data:`VERDICTS`) then cell id.
+
+    Raises
+    ------
+    DataQualityError
+        When a frame lacks a column, or a cell id repeats in a ``cell_stats`` frame.
+    """
+    for frame, what in ((before_stats, "before cell_stats"), (after_stats, "after cell_stats")):
+        _check(frame, tuple(CELL_STATS_SCHEMA), what)
+        dup = frame["cell_id"].is_duplicated()
+        if dup.any():
+            cell = frame["cell_id"].filter(dup)[0]
+            raise DataQualityError(
+                f"{what}: cell_id {cell} appears more than once", field="cell_id"
+            )
+    rec_cols = ("cell_id", "issue", "action", "tilt_change_deg", "confidence")
+    _check(before_recs, (*rec_cols, "proposed_tilt_e_deg", "proposed_tilt_m_deg"), "before recs")
+    _check(after_recs, rec_cols, "after recommendations")
+    keep = ("cell_name", "tilt_e_deg", "tilt_m_deg", "bearing_deg", "num_bins", "num_best_bins",
+            "best_traffic", "num_overshooting_bins", "p95_distance_m", "median_best_rsrp_dbm")  # fmt: skip
+
+    def side(frame: pl.DataFrame, suffix: str) -> pl.DataFrame:
+        return frame.select(
+            "cell_id",
+            *[pl.col(c).alias(f"{c}_{suffix}") for c in keep],
+            (pl.col("tilt_e_deg") + pl.col("tilt_m_deg")).alias(f"tilt_{suffix}_deg"),
+            pl.lit(True).alias(f"_in_{suffix}"),
+        )
+
+    issues_after = after_recs.group_by("cell_id").agg(
+        pl.col("issue").unique().sort().str.join(";").alias("issues_after")
+    )
+    df = (
+        side(before_stats, "before")
+        .join(side(after_stats, "after"), on="cell_id", how="full", coalesce=True)
+        .join(_previous(before_recs), on="cell_id", how="left")
+        .join(issues_after, on="cell_id", how="left")
+        .with_columns(pl.col("_in_before", "_in_after").fill_null(False))
+    )
+    tol = p.applied_tolerance_deg
+    tilt_prev = pl.col("previous_action").is_in(_TILT).fill_null(False)
+    applied = (
+        pl.when(tilt_prev & pl.col("_in_after"))
+        .then((pl.col("tilt_after_deg") - pl.col("_proposed_tilt")).abs() <= tol)
+        .otherwise(None)
+    )
+    unchanged_tilt = (pl.col("tilt_after_deg") - pl.col("tilt_before_deg")).abs() <= tol
+    flagged_same = pl.col("issues_after").str.contains(pl.col("previous_issue")).fill_null(False)
+    opposite = pl.col("previous_issue").replace_strict(_OPPOSITE, default=None)
+    flagged_opposite = pl.col("issues_after").str.contains(opposite).fill_null(False)
+    over_b, over_a = pl.col("num_overshooting_bins_before"), pl.col("num_overshooting_bins_after")
+    best_b, best_a = pl.col("num_best_bins_before"), pl.col("num_best_bins_after")
+    traffic_b, traffic_a = pl.col("best_traffic_before"), pl.col("best_traffic_after")
+    improved = (
+        pl.when(pl.col("previous_action") == "downtilt")
+        .then(over_a <= p.downtilt_effective_share * over_b)
+        .otherwise(best_a >= p.uptilt_effective_growth * best_b)
+    )
+    measured_after = pl.col("_in_after") & (pl.col("num_bins_after").fill_null(0) > 0)
+    grew = (over_a - over_b) >= pl.max_horizontal(pl.lit(p.min_new_overshooting_bins), over_b)
+    shrank = (best_b >= p.min_best_bins) & (
+        (best_a <= p.shrink_share * best_b) | (traffic_a <= p.shrink_share * traffic_b)
+    )
+    nobody_changed = ~tilt_prev | (applied.not_() & unchanged_tilt)
+    feeder_prev = pl.col("previous_action").is_in(["swap_feeders", "check_azimuth"])
+    verdict = (
+        pl.when(~pl.col("_in_before"))
+        .then(pl.lit("new_cell"))
+        .when((pl.col("num_bins_before") > 0) & ~measured_after)
+        .then(pl.lit("no_measurements_after"))
+        .when(tilt_prev & applied & flagged_opposite)
+        .then(pl.lit("overcorrected"))
+        .when(tilt_prev & applied & improved & ~flagged_same)
+        .then(pl.lit("effective"))
+        .when(tilt_prev & applied & improved)
+        .then(pl.lit("partial"))
+        .when(tilt_prev & applied)
+        .then(pl.lit("no_effect"))
+        .when(tilt_prev & ~unchanged_tilt)
+        .then(pl.lit("applied_differently"))
+        .when(feeder_prev.fill_null(False) & pl.col("issues_after").str.contains("crossed_feeder"))
+        .then(pl.lit("still_flagged"))
+        .when(feeder_prev.fill_null(False))
+        .then(pl.lit("resolved"))
+        .when(nobody_changed & grew)
+        .then(pl.lit("footprint_grew"))
+        .when(nobody_changed & shrank)
+        .then(pl.lit("footprint_shrank"))
+        .when(tilt_prev & pl.col("_in_after"))
+        .then(pl.lit("not_applied"))
+        .otherwise(None)
+        .alias("verdict")
+    )
+    df = df.with_columns(applied.alias("applied")).with_columns(verdict).drop_nulls("verdict")
+    bearing_moved_deg = (
+        (pl.col("bearing_deg_after") - pl.col("bearing_deg_before") + 180.0).mod(360.0) - 180.0
+    ).abs()
+    gis_note = (
+        pl.when(pl.col("_in_after") & pl.col("_in_before") & ~tilt_prev)
+        .then(
+            pl.when(~unchanged_tilt | (bearing_moved_deg > tol))
+            .then(
+                fmt(
+                    " The GIS changed: tilt {} -> {} deg, bearing {} -> {} deg.",
+                    "tilt_before_deg",
+                    "tilt_after_deg",
+                    "bearing_deg_before",
+                    "bearing_deg_after",
+                )
+            )
+            .otherwise(pl.lit(""))
+        )
+        .otherwise(pl.lit(""))
+    )
+    footprint = fmt(
+        "best-server bins {} -> {}, traffic {} -> {}, overshooting bins {} -> {}, p95 distance "
+        "{} -> {} m",
+        pl.col("num_best_bins_before").fill_null(0),
+        pl.col("num_best_bins_after").fill_null(0),
+        pl.col("best_traffic_before").fill_null(0),
+        pl.col("best_traffic_after").fill_null(0),
+        pl.col("num_overshooting_bins_before").fill_null(0),
+        pl.col("num_overshooting_bins_after").fill_null(0),
+        pl.col("p95_distance_m_before").fill_null(0.0).round(0),
+        pl.col("p95_distance_m_after").fill_null(0.0).round(0),
+    )
+    proposal = fmt(
+        "{} {} deg proposed ({}), tilt {} -> {} deg; ",
+        "previous_action",
+        "previous_tilt_change_deg",
+        "previous_issue",
+        "tilt_before_deg",
+        "tilt_after_deg",
+    )
+    v = pl.col("verdict")
+    reason = (
+        pl.when(v == "new_cell")
+        .then(pl.lit("not in the before run's cell table."))
+        .when(v == "no_measurements_after")
+        .then(
+            fmt(
+                "measured in {} bins before, in none after: outage, removed or renamed cell?",
+                "num_bins_before",
+            )
+        )
+        .when(v.is_in(["still_flagged", "resolved"]))
+        .then(
+            fmt(
+                "{} proposed ({}); the after run {} a crossed feeder on it; {}.",
+                "previous_action",
+                "previous_issue",
+                pl.when(v == "resolved")
+                .then(pl.lit("no longer flags"))
+                .otherwise(pl.lit("still flags")),
+                footprint,
+            )
+        )
+        .when(v == "footprint_grew")
+        .then(
+            fmt(
+                "no change was applied yet its overshooting bins at least doubled ({}): check "
+                "tilt, RET, bracket and mast on site.{}",
+                footprint,
+                gis_note,
+            )
+        )
+        .when(v == "footprint_shrank")
+        .then(
+            fmt(
+                "no change was applied yet its footprint shrank ({}): check tilt, RET and "
+                "obstructions, and whether a neighbour now overshoots into it.{}",
+                footprint,
+                gis_note,
+            )
+        )
+        .otherwise(
+            fmt(
+                "{}{}; the after run flags {}.",
+                proposal,
+                footprint,
+                pl.col("issues_after").fill_null("nothing"),
+            )
+        )
+    )
+    order = v.replace_strict({name: k for k, name in enumerate(VERDICTS)}, return_dtype=pl.Int64)
+    return (
+        df.with_columns(
+            pl.coalesce("cell_name_after", "cell_name_before").alias("cell_name"),
+            reason.alias("reason"),
+            order.alias("_order"),
+        )
+        .sort("_order", "cell_id")
+        .select(list(CHANGE_SCHEMA))
+        .cast(CHANGE_SCHEMA)  # type: ignore[arg-type]
+    )

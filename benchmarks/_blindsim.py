@@ -561,9 +561,13 @@ class Network:
                 out[cc] = np.where(loss[ss] >= 399.0, LEVEL_FLOOR, lev).astype(np.float32)
         return out
 
-    def measure(self, lev: F32) -> Measurement:
-        """UE measurement reports per event, aggregated per (bin, cell) like the grid export."""
-        rng = np.random.default_rng([self.seed, 777])
+    def measure(self, lev: F32, draw: int = 0) -> Measurement:
+        """UE measurement reports per event, aggregated per (bin, cell) like the grid export.
+
+        ``draw`` > 0 gives an independent draw of the per-event randomness (another week's
+        measurements of the same network and traffic); 0 is the default draw.
+        """
+        rng = np.random.default_rng([self.seed, 777] if draw == 0 else [self.seed, 777, draw])
         n_ev = int(self.act_events.sum())
         ev_bin = np.repeat(np.arange(self.n_act), self.act_events)
         indoor = rng.random(n_ev) < self.act_indoor_p[ev_bin]

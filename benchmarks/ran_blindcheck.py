@@ -797,6 +797,7 @@ def report(title: str, s: Counter[str]) -> None:
     print(
         f"   (reference: IoU between the two truth rules {_r(s['z_ref_inter'], s['z_ref_union'])})"
     )
+    report_changes(s)
     acts = ", ".join(
         f"{k.split(':', 1)[1]} {100.0 * v / max(s['t_cells'], 1):.2f}"
         for k, v in sorted(s.items())
@@ -923,6 +924,11 @@ def main() -> int:
                     f"{len(eo.check_az)}), twin {len(et.flagged)}"
                 )
                 sc = score_network(net, truth, ff, ft, eo, et, zones, args.details)
+                # change detection: the fault-free network measured another week (independent
+                # event draws) is the baseline of `opsforge ran compare`
+                write_inputs(net, net.gis, net.measure(lev_t, draw=1), folder / "baseline")
+                run_cli(exe, folder / "baseline")
+                sc += score_changes(exe, net, truth, ff, ft, folder, id2cell, args.details)
                 per_var[variant] += sc
                 if args.keep is not None:
                     dump_truth(net, truth, ff, ft, zones, folder / "truth.json")
@@ -937,6 +943,79 @@ def main() -> int:
         if tmp is not None:
             tmp.cleanup()
     return 0
+
+
+ALERTS = ("footprint_grew", "footprint_shrank", "no_measurements_after")
+
+
+def run_compare(exe: str, before: Path, after: Path, out: Path) -> dict[int, str]:
+    """``opsforge ran compare``; cell id -> verdict of the alerts (cells nobody changed)."""
+    cmd = [exe, "ran", "compare", "--before", str(before), "--after", str(after), "--out",
+           str(out), "--json"]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        print(f"CLI FAILED (rc={proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-4000:]}")
+        sys.exit(2)
+    frame = pl.read_csv(out).filter(pl.col("verdict").is_in(ALERTS))
+    return dict(zip(frame["cell_id"].to_list(), frame["verdict"].to_list(), strict=True))
+
+
+def score_changes(
+    exe: str,
+    net: bs.Network,
+    truth: Truth,
+    ff: Footprint,
+    ft: Footprint,
+    folder: Path,
+    id2cell: dict[int, int],
+    details: bool,
+) -> Counter[str]:
+    """Alerts of ``opsforge ran compare`` against the baseline week: on the faulty network
+    (recall of the effective faults, precision over cells that carry a fault or are lenient
+    over/undershooters) and on the fault-free twin (false alarms per 100 cells)."""
+    s: Counter[str] = Counter()
+    base = folder / "baseline" / "res"
+    alerts = {id2cell[c]: v for c, v in run_compare(
+        exe, base, folder / "faulty" / "res", folder / "changes_faulty.csv").items()}  # fmt: skip
+    quiet = run_compare(exe, base, folder / "twin" / "res", folder / "changes_twin.csv")
+    eff_o, eff_u = over_delta(ff, ft), under_shrink(ff, ft)
+    len_o, len_u = lenient_sets(net, truth, ff, ft)
+    members = {x for g in truth.groups for x, _ in g["perm"]}
+    injected = set(truth.over) | set(truth.under) | members | set(truth.azimuth)
+    for c in (c for c in truth.over if eff_o[c]):
+        s["c_over_eff"] += 1
+        s["c_over_found"] += alerts.get(c) == "footprint_grew"
+    for c in (c for c in truth.under if eff_u[c]):
+        s["c_under_eff"] += 1
+        s["c_under_found"] += alerts.get(c) == "footprint_shrank"
+    for c in members | set(truth.azimuth):
+        s["c_feeder_n"] += 1
+        s["c_feeder_found"] += c in alerts
+    for c, verdict in alerts.items():
+        s["c_alerts"] += 1
+        s["c_alert_injected"] += c in injected
+        ok = c in injected or bool(len_o[c]) or bool(len_u[c])
+        s["c_alert_lenient"] += ok
+        if details and not ok:
+            print(
+                f"    change alert on a healthy cell {net.cell_id[c]} {net.cell_name[c]} {verdict}"
+            )
+    s["c_twin_alerts"] += len(quiet)
+    s["c_twin_cells"] += net.n_cells
+    return s
+
+
+def report_changes(s: Counter[str]) -> None:
+    print(
+        f"change alerts vs a fault-free baseline week: {s['c_alerts']} alerts, on injected "
+        f"faults {_r(s['c_alert_injected'], s['c_alerts'])}, lenient "
+        f"{_r(s['c_alert_lenient'], s['c_alerts'])}; footprint_grew on effective overshooters "
+        f"{s['c_over_found']}/{s['c_over_eff']}, footprint_shrank on effective undershooters "
+        f"{s['c_under_found']}/{s['c_under_eff']}, any alert on feeder/azimuth cells "
+        f"{s['c_feeder_found']}/{s['c_feeder_n']}; fault-free twin "
+        f"{100.0 * s['c_twin_alerts'] / max(s['c_twin_cells'], 1):.2f} alerts per 100 cells "
+        f"({s['c_twin_alerts']}/{s['c_twin_cells']})"
+    )
 
 
 def dump_truth(

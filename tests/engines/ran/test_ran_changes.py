@@ -110,18 +110,21 @@ def test_every_verdict_from_the_measurements() -> None:
     assert changes.filter(pl.col("cell_id") == 8)["applied"].item() is None
     grew = changes.filter(pl.col("cell_id") == 11)["reason"].item()
     assert "overshooting bins 3 -> 40" in grew
-    assert "check tilt, RET, bracket and mast" in grew
+    assert "check tilt, RET, bracket and mast on site" in grew
     assert changes["reason"].null_count() == 0
 
 
 def test_growth_must_double_and_reach_the_minimum() -> None:
-    before = _stats({1: {"num_overshooting_bins": 20}, 2: {"num_overshooting_bins": 0}})
-    after = _stats({1: {"num_overshooting_bins": 39}, 2: {"num_overshooting_bins": 7}})
+    before = _stats({1: {"num_overshooting_bins": 20}, 2: {"num_overshooting_bins": 0},
+                     3: {"num_best_bins": 30}, 4: {"num_best_bins": 3}})  # fmt: skip
+    after = _stats({1: {"num_overshooting_bins": 39}, 2: {"num_overshooting_bins": 7},
+                    3: {"num_best_bins": 59}, 4: {"num_best_bins": 14}})  # fmt: skip
     empty = _recs([])
-    assert compare_runs(before, after, empty, empty, P).height == 0  # +19 < 20, +7 < 8
-    after = _stats({1: {"num_overshooting_bins": 40}, 2: {"num_overshooting_bins": 8}})
+    assert compare_runs(before, after, empty, empty, P).height == 0  # +19 < 20, +7 < 8, ...
+    after = _stats({1: {"num_overshooting_bins": 40}, 2: {"num_overshooting_bins": 8},
+                    3: {"num_best_bins": 60}, 4: {"num_best_bins": 15}})  # fmt: skip
     assert _verdicts(compare_runs(before, after, empty, empty, P)) == {
-        1: "footprint_grew", 2: "footprint_grew"}  # fmt: skip
+        1: "footprint_grew", 2: "footprint_grew", 3: "footprint_grew", 4: "footprint_grew"}  # fmt: skip
 
 
 def test_a_changed_gis_on_a_cell_nobody_proposed_is_named() -> None:

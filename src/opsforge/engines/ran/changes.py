@@ -18,8 +18,8 @@ recommendations) and says, per cell, what the measurements show (see
 * any cell measured before and silent after: ``no_measurements_after`` (an outage, a removed
   or renamed cell);
 * a cell nobody changed (no proposal, or one not applied) whose footprint moved on its own:
-  ``footprint_grew`` (its overshooting bins at least doubled: a tilt, RET, bracket or mast
-  change on site, or a neighbour gone) or ``footprint_shrank`` (its best-server bins or
+  ``footprint_grew`` (its overshooting bins or its best-server bins at least doubled: a tilt,
+  RET, bracket or mast change on site, or a neighbour gone) or ``footprint_shrank`` (its best-server bins or
   traffic fell below ``shrink_share`` of before: a steeper tilt, a RET fault, an obstruction,
   or a neighbour that now overshoots into it). A changed GIS (tilt or bearing) is named in the
   reason.
@@ -166,7 +166,9 @@ def compare_runs(
         .otherwise(best_a >= p.uptilt_effective_growth * best_b)
     )
     measured_after = pl.col("_in_after") & (pl.col("num_bins_after").fill_null(0) > 0)
-    grew = (over_a - over_b) >= pl.max_horizontal(pl.lit(p.min_new_overshooting_bins), over_b)
+    grew = ((over_a - over_b) >= pl.max_horizontal(pl.lit(p.min_new_overshooting_bins), over_b)) | (
+        (best_a - best_b) >= pl.max_horizontal(pl.lit(p.min_new_best_bins), best_b)
+    )
     shrank = (best_b >= p.min_best_bins) & (
         (best_a <= p.shrink_share * best_b) | (traffic_a <= p.shrink_share * traffic_b)
     )
@@ -267,8 +269,8 @@ def compare_runs(
         .when(v == "footprint_grew")
         .then(
             fmt(
-                "no change was applied yet its overshooting bins at least doubled ({}): check "
-                "tilt, RET, bracket and mast on site.{}",
+                "no change was applied yet its footprint at least doubled ({}): check tilt, "
+                "RET, bracket and mast on site, and whether a neighbour went off air.{}",
                 footprint,
                 gis_note,
             )

@@ -7,6 +7,9 @@
   run (202).
 - ``GET /api/v1/recommendations/{run_id}/status`` and ``/results`` (rows of the run's
   ``recommendations.json``, paginated by cursor).
+- ``GET /api/v1/recommendations/{run_id}/changes?baseline=<run_id>``: what changed since an
+  earlier run (``opsforge ran compare``: verdicts on the baseline's proposals, alerts on cells
+  that changed by themselves), paginated by cursor, optionally one ``verdict`` only.
 - ``GET /api/v1/cells/{cell_id}/recommendations``: the cell's history across the tenant's runs.
 
 Proposals: the first time the results of a succeeded run are read, each recommendation row
@@ -42,7 +45,7 @@ from opsforge.core.jobs.schemas import RunError, RunPublic, RunStatus
 from opsforge.core.reviews import ProposalPublic
 from opsforge.core.storage.models import Proposal
 
-__all__ = ["ensure_proposals", "router"]
+__all__ = ["ensure_proposals", "read_output", "router"]
 
 router = APIRouter(prefix="/api/v1", tags=["recommendations"])
 _RESULTS_FILE = "recommendations.json"
@@ -192,6 +195,29 @@ def recommendation_status(run_id: str, state: StateDep, principal: Viewer) -> Re
     )
 
 
+def read_output(state: AppState, run: RunPublic, name: str) -> bytes:
+    """The bytes of a succeeded run's output artifact ``name``.
+
+    Raises
+    ------
+    ConflictError
+        The run has not succeeded (yet) or wrote no such file.
+    """
+    if run.status != RunStatus.SUCCEEDED:
+        raise ConflictError(
+            f"run {run.id} is {run.status.value}; results exist once it succeeded",
+            run_id=run.id,
+            status=run.status.value,
+        )
+    artifacts = state.runs.list_artifacts(run.id, tenant_ids=[run.tenant_id])
+    match = [a for a in artifacts if a.role.value == "output" and a.name == name]
+    if not match:
+        raise ConflictError(f"run {run.id} wrote no {name}", run_id=run.id)
+    _, handle = state.runs.open_artifact(run.id, match[0].id, tenant_ids=[run.tenant_id])
+    with handle:
+        return handle.read()
+
+
 def read_recommendation_rows(state: AppState, run: RunPublic) -> list[dict[str, Any]]:
     """Rows of the run's ``recommendations.json`` output.
 
@@ -202,22 +228,11 @@ def read_recommendation_rows(state: AppState, run: RunPublic) -> list[dict[str, 
     DataQualityError
         The file is not the expected JSON document.
     """
-    if run.status != RunStatus.SUCCEEDED:
-        raise ConflictError(
-            f"run {run.id} is {run.status.value}; results exist once it succeeded",
-            run_id=run.id,
-            status=run.status.value,
-        )
-    artifacts = state.runs.list_artifacts(run.id, tenant_ids=[run.tenant_id])
-    match = [a for a in artifacts if a.role.value == "output" and a.name == _RESULTS_FILE]
-    if not match:
-        raise ConflictError(f"run {run.id} wrote no {_RESULTS_FILE}", run_id=run.id)
-    _, handle = state.runs.open_artifact(run.id, match[0].id, tenant_ids=[run.tenant_id])
-    with handle:
-        try:
-            doc = json.loads(handle.read())
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise DataQualityError(f"{_RESULTS_FILE} of run {run.id} is not JSON: {exc}") from exc
+    content = read_output(state, run, _RESULTS_FILE)
+    try:
+        doc = json.loads(content)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataQualityError(f"{_RESULTS_FILE} of run {run.id} is not JSON: {exc}") from exc
     rows = doc.get("recommendations") if isinstance(doc, dict) else doc
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise DataQualityError(
@@ -296,6 +311,86 @@ def recommendation_results(
     return RecommendationPage(
         run_id=run.id,
         num_recommendations=len(rows),
+        items=page,
+        next_cursor=_encode_offset(offset + limit) if more else None,
+    )
+
+
+class ChangePage(BaseModel):
+    run_id: str
+    baseline_run_id: str
+    counts_per_verdict: dict[str, int] = Field(description="Cells per verdict (all pages).")
+    num_changes: int
+    items: list[dict[str, Any]] = Field(description="Rows of changes.csv (docs/engines/ran.md).")
+    next_cursor: str | None = None
+
+
+@router.get(
+    "/recommendations/{run_id}/changes",
+    response_model=ChangePage,
+    summary="What changed since a baseline run (verification and alerts)",
+    responses=responses(401, 403, 404, 409, 422, 429),
+)
+def recommendation_changes(
+    run_id: str,
+    state: StateDep,
+    principal: Viewer,
+    baseline: Annotated[str, Query(max_length=64, description="The earlier run's id.")],
+    verdict: Annotated[str | None, Query(max_length=40, description="Only this verdict.")] = None,
+    cursor: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> ChangePage:
+    """``opsforge ran compare`` between the run ``baseline`` (before) and this run (after): did
+    the baseline's proposals work, which cells changed by themselves. Both runs must be
+    succeeded ``ran.recommend`` runs of one tenant that wrote ``cell_stats.csv``."""
+    import io
+
+    import polars as pl
+
+    from opsforge.engines.ran.changes import VERDICTS, compare_runs
+    from opsforge.engines.ran.model import CELL_STATS_SCHEMA, RECOMMENDATION_SCHEMA
+    from opsforge.engines.ran.params import ChangeParams
+
+    if verdict is not None and verdict not in VERDICTS:
+        raise InvalidInputError(
+            f"unknown verdict {verdict!r}; one of {list(VERDICTS)}", field="verdict"
+        )
+    visible = principal.tenant_ids("viewer")
+    after = _ran_run(state, run_id, visible)
+    before = _ran_run(state, baseline, visible)
+    if before.tenant_id != after.tenant_id:
+        raise InvalidInputError(
+            f"runs {baseline} and {run_id} belong to different tenants", field="baseline"
+        )
+    if before.id == after.id:
+        raise InvalidInputError("baseline is the run itself", field="baseline")
+    frames = []
+    for run in (before, after):
+        stats_csv = read_output(state, run, "cell_stats.csv")
+        try:
+            stats = pl.read_csv(io.BytesIO(stats_csv), schema=CELL_STATS_SCHEMA)
+        except pl.exceptions.PolarsError as exc:
+            raise DataQualityError(f"cell_stats.csv of run {run.id}: {exc}") from exc
+        rows = read_recommendation_rows(state, run)
+        recs = (
+            pl.DataFrame(rows, schema=RECOMMENDATION_SCHEMA)
+            if rows
+            else pl.DataFrame(schema=RECOMMENDATION_SCHEMA)
+        )
+        frames.append((stats, recs))
+    (stats_b, recs_b), (stats_a, recs_a) = frames
+    changes = compare_runs(stats_b, stats_a, recs_b, recs_a, ChangeParams())
+    counts = {v: int((changes["verdict"] == v).sum()) for v in VERDICTS}
+    if verdict is not None:
+        changes = changes.filter(pl.col("verdict") == verdict)
+    offset = _decode_offset(cursor)
+    page = changes.slice(offset, limit).to_dicts()
+    more = offset + limit < changes.height
+    return ChangePage(
+        run_id=after.id,
+        baseline_run_id=before.id,
+        counts_per_verdict=counts,
+        num_changes=changes.height,
         items=page,
         next_cursor=_encode_offset(offset + limit) if more else None,
     )

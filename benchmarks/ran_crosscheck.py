@@ -440,12 +440,61 @@ def one_network(
             clean_tally.add("flagged_measured_over", len(natural))
             for r in recs:
                 clean_tally.add(f"flag_{r['action']}", 1)
+    # change detection: the fault-free network measured again (independent noise) is the
+    # baseline of `opsforge ran compare` against the faulty and the clean network
+    base = workdir / f"{variant}_s{seed}_baseline"
+    base.mkdir(parents=True, exist_ok=True)
+    write_inputs(base, layout, cells, bins, alt.measure(r0, bins, np.random.default_rng([seed, 99]),
+                                                        noise_db=noise_db))  # fmt: skip
+    run_engine(base)
+    score_changes(tally, clean_tally, truth, workdir, f"{variant}_s{seed}", cells.az_deg.size)
     return (
         f"{tag}: {layout.site_x_m.size} sites, {cells.az_deg.size} cells, "
         f"{int((bins.events > 0).sum())} bins with traffic, {meas1['bin'].size} grid rows, "
         f"ISD p10/p50/p90 {np.percentile(isd, [10, 50, 90]).round(-1).tolist()} m, "
         f"shadowing {sigma} dB; sim {sim_s:.0f} s, engine {eng_s:.0f} s"
     )
+
+
+ALERTS = ("footprint_grew", "footprint_shrank", "no_measurements_after")
+
+
+def run_compare(before: Path, after: Path, out: Path) -> dict[int, str]:
+    """``opsforge ran compare``; cell index -> verdict of the alerts."""
+    cmd = [str(ROOT / ".venv" / "bin" / "opsforge"), "ran", "compare", "--before", str(before),
+           "--after", str(after), "--out", str(out), "--json"]  # fmt: skip
+    proc = subprocess.run(["nice", "-n", "10", *cmd], capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"opsforge compare failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    with out.open() as fh:
+        return {int(r["cell_id"]) - 10_000: r["verdict"] for r in csv.DictReader(fh)
+                if r["verdict"] in ALERTS}  # fmt: skip
+
+
+def score_changes(
+    tally: Tally, clean: Tally, t: Truth, workdir: Path, stem: str, num_cells: int
+) -> None:
+    """Alerts against the baseline: recall of the effective faults, precision over injected
+    and lenient cells (measured overshooters, cells that lost 60 % of their traffic), and
+    alerts on the clean network per 100 cells."""
+    base = workdir / f"{stem}_baseline" / "res"
+    alerts = run_compare(base, workdir / f"{stem}_faulty" / "res", workdir / f"{stem}_changes.csv")
+    quiet = run_compare(
+        base, workdir / f"{stem}_clean" / "res", workdir / f"{stem}_changes_clean.csv"
+    )
+    tally.add("chg_over_eff", len(t.over_eff))
+    tally.add("chg_over_hit", sum(alerts.get(c) == "footprint_grew" for c in t.over_eff))
+    tally.add("chg_under_eff", len(t.under_eff))
+    tally.add("chg_under_hit", sum(alerts.get(c) == "footprint_shrank" for c in t.under_eff))
+    moved = {c for g in t.groups for c in g} | t.az_errors
+    tally.add("chg_feeder_n", len(moved))
+    tally.add("chg_feeder_hit", sum(c in alerts for c in moved))
+    tally.add("chg_alerts", len(alerts))
+    tally.add("chg_alert_injected", sum(c in t.kinds for c in alerts))
+    lenient = set(t.kinds) | t.over_measured | t.shrunk
+    tally.add("chg_alert_lenient", sum(c in lenient for c in alerts))
+    clean.add("chg_alerts", len(quiet))
+    clean.add("chg_cells", num_cells)
 
 
 def _fmt(x: float) -> str:
@@ -497,6 +546,19 @@ def report(title: str, t: Tally, clean: Tally) -> None:
             f" {t.counts['bins_engine'] / n:.0f}, zone truth {t.counts['bins_zone_true'] / n:.0f},"
             f" raw {t.counts['bins_raw_true'] / n:.0f}, rule on reported"
             f" {t.counts['bins_zone_reported'] / n:.0f}"
+        )
+    c = t.counts.get
+    if c("chg_alerts") is not None:
+        print(
+            f"change alerts vs a fault-free baseline (independent noise): {int(c('chg_alerts', 0))}"
+            f" alerts, on injected faults {_fmt(t.ratio('chg_alert_injected', 'chg_alerts'))},"
+            f" lenient {_fmt(t.ratio('chg_alert_lenient', 'chg_alerts'))}; footprint_grew on"
+            f" effective overshooters {int(c('chg_over_hit', 0))}/{int(c('chg_over_eff', 0))},"
+            f" footprint_shrank on effective undershooters {int(c('chg_under_hit', 0))}/"
+            f"{int(c('chg_under_eff', 0))}, any alert on feeder/azimuth cells"
+            f" {int(c('chg_feeder_hit', 0))}/{int(c('chg_feeder_n', 0))}; clean network"
+            f" {100 * clean.ratio('chg_alerts', 'chg_cells'):.2f} alerts per 100 cells"
+            f" ({int(clean.counts.get('chg_alerts', 0))}/{int(clean.counts.get('chg_cells', 0))})"
         )
     cells = clean.counts.get("cells", 0.0)
     if cells:

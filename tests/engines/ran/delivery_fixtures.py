@@ -110,7 +110,7 @@ def make_result() -> RanResult:
          "num_best_bins": [300, 120, 90, 110, 100, 4], "best_traffic": [3000, 1200, 900, 1000, 950, 40],
          "p95_distance_m": [6000.0, 1800.0, 1500.0, 1600.0, 1700.0, 300.0],
          "max_distance_m": [9000.0, 2500.0, 2000.0, 2100.0, 2300.0, 350.0],
-         "num_overshooting_bins": [150, 2, 0, 0, 1, 0],
+         "num_far_bins": [220, 5, 1, 2, 3, 0], "num_overshooting_bins": [150, 2, 0, 0, 1, 0],
          "median_best_rsrp_dbm": [-88.0, -92.0, -95.0, -93.0, -94.0, -110.0]},
         schema=CELL_STATS_SCHEMA,
     )  # fmt: skip

@@ -23,7 +23,8 @@ def _stats(rows: dict[int, dict[str, Any]]) -> pl.DataFrame:
     """A cell_stats frame: a healthy default footprint per cell, overridden per cell."""
     base = {"cell_name": "", "bearing_deg": 0.0, "tilt_e_deg": 4.0, "tilt_m_deg": 0.0,
             "num_bins": 200, "traffic": 3000, "num_best_bins": 100, "best_traffic": 2000,
-            "p95_distance_m": 1500.0, "max_distance_m": 2000.0, "num_overshooting_bins": 2,
+            "p95_distance_m": 1500.0, "max_distance_m": 2000.0, "num_far_bins": 10,
+            "num_overshooting_bins": 2,
             "median_best_rsrp_dbm": -90.0}  # fmt: skip
     out = [{"cell_id": c, **base, "cell_name": f"C{c}", **over} for c, over in rows.items()]
     return pl.DataFrame(out, schema=CELL_STATS_SCHEMA)
@@ -116,15 +117,18 @@ def test_every_verdict_from_the_measurements() -> None:
 
 def test_growth_must_double_and_reach_the_minimum() -> None:
     before = _stats({1: {"num_overshooting_bins": 20}, 2: {"num_overshooting_bins": 0},
-                     3: {"num_best_bins": 30}, 4: {"num_best_bins": 3}})  # fmt: skip
+                     3: {"num_best_bins": 30}, 4: {"num_best_bins": 3},
+                     5: {"num_far_bins": 20}, 6: {"num_far_bins": 2}})  # fmt: skip
     after = _stats({1: {"num_overshooting_bins": 39}, 2: {"num_overshooting_bins": 7},
-                    3: {"num_best_bins": 59}, 4: {"num_best_bins": 14}})  # fmt: skip
+                    3: {"num_best_bins": 59}, 4: {"num_best_bins": 14},
+                    5: {"num_far_bins": 39}, 6: {"num_far_bins": 17}})  # fmt: skip
     empty = _recs([])
     assert compare_runs(before, after, empty, empty, P).height == 0  # +19 < 20, +7 < 8, ...
     after = _stats({1: {"num_overshooting_bins": 40}, 2: {"num_overshooting_bins": 8},
-                    3: {"num_best_bins": 60}, 4: {"num_best_bins": 15}})  # fmt: skip
-    assert _verdicts(compare_runs(before, after, empty, empty, P)) == {
-        1: "footprint_grew", 2: "footprint_grew", 3: "footprint_grew", 4: "footprint_grew"}  # fmt: skip
+                    3: {"num_best_bins": 60}, 4: {"num_best_bins": 15},
+                    5: {"num_far_bins": 40}, 6: {"num_far_bins": 18}})  # fmt: skip
+    assert set(_verdicts(compare_runs(before, after, empty, empty, P)).items()) == {
+        (c, "footprint_grew") for c in range(1, 7)}  # fmt: skip
 
 
 def test_a_changed_gis_on_a_cell_nobody_proposed_is_named() -> None:

@@ -45,8 +45,9 @@ def cell_stats(prep: Prepared, fp: pl.DataFrame, p: OvershooterParams) -> pl.Dat
     and the measured footprint: ``num_bins`` (bins where the cell is measured), ``traffic``
     (eventCount over all its rows), ``num_best_bins`` and ``best_traffic`` (where it is best
     server), ``p95_distance_m`` and ``max_distance_m`` (over its best-server bins) [m],
-    ``num_overshooting_bins`` (best-server bins beyond its expected reach inside another
-    site's area, :func:`.overshoot.num_overshooting_bins`) and ``median_best_rsrp_dbm``
+    ``num_far_bins`` (best-server bins beyond its expected reach ``R`` = 1.5 x local ISD),
+    ``num_overshooting_bins`` (of those, the ones inside another site's area;
+    :func:`.overshoot.num_overshooting_bins`) and ``median_best_rsrp_dbm``
     (median RSRP over its best-server bins; null when it serves none). Two runs' tables are what
     :func:`.changes.compare_runs` compares.
     """
@@ -63,6 +64,7 @@ def cell_stats(prep: Prepared, fp: pl.DataFrame, p: OvershooterParams) -> pl.Dat
         )
         med[agg["c"].to_numpy()] = agg["r"].to_numpy()
     gis = prep.gis
+    num_far, num_over = num_overshooting_bins(prep, p)
     return pl.DataFrame(
         {
             "cell_id": gis["cell_id"],
@@ -76,7 +78,8 @@ def cell_stats(prep: Prepared, fp: pl.DataFrame, p: OvershooterParams) -> pl.Dat
             "best_traffic": fp["best_traffic"].cast(pl.Int64),
             "p95_distance_m": fp["p95_distance_m"].cast(pl.Float64),
             "max_distance_m": fp["max_distance_m"].cast(pl.Float64),
-            "num_overshooting_bins": num_overshooting_bins(prep, p),
+            "num_far_bins": num_far,
+            "num_overshooting_bins": num_over,
             "median_best_rsrp_dbm": med,
         }
     ).with_columns(pl.col("median_best_rsrp_dbm").fill_nan(None))

@@ -18,8 +18,9 @@ recommendations) and says, per cell, what the measurements show (see
 * any cell measured before and silent after: ``no_measurements_after`` (an outage, a removed
   or renamed cell);
 * a cell nobody changed (no proposal, or one not applied) whose footprint moved on its own:
-  ``footprint_grew`` (its overshooting bins or its best-server bins at least doubled: a tilt,
-  RET, bracket or mast change on site, or a neighbour gone) or ``footprint_shrank`` (its best-server bins or
+  ``footprint_grew`` (its overshooting bins, its best-server bins beyond its expected reach or
+  all its best-server bins at least doubled: a tilt, RET, bracket or mast change on site, or a
+  neighbour gone) or ``footprint_shrank`` (its best-server bins or
   traffic fell below ``shrink_share`` of before: a steeper tilt, a RET fault, an obstruction,
   or a neighbour that now overshoots into it). A changed GIS (tilt or bearing) is named in the
   reason.
@@ -126,7 +127,8 @@ def compare_runs(
     _check(before_recs, (*rec_cols, "proposed_tilt_e_deg", "proposed_tilt_m_deg"), "before recs")
     _check(after_recs, rec_cols, "after recommendations")
     keep = ("cell_name", "tilt_e_deg", "tilt_m_deg", "bearing_deg", "num_bins", "num_best_bins",
-            "best_traffic", "num_overshooting_bins", "p95_distance_m", "median_best_rsrp_dbm")  # fmt: skip
+            "best_traffic", "num_far_bins", "num_overshooting_bins", "p95_distance_m",
+            "median_best_rsrp_dbm")  # fmt: skip
 
     def side(frame: pl.DataFrame, suffix: str) -> pl.DataFrame:
         return frame.select(
@@ -166,8 +168,15 @@ def compare_runs(
         .otherwise(best_a >= p.uptilt_effective_growth * best_b)
     )
     measured_after = pl.col("_in_after") & (pl.col("num_bins_after").fill_null(0) > 0)
-    grew = ((over_a - over_b) >= pl.max_horizontal(pl.lit(p.min_new_overshooting_bins), over_b)) | (
-        (best_a - best_b) >= pl.max_horizontal(pl.lit(p.min_new_best_bins), best_b)
+    far_b, far_a = pl.col("num_far_bins_before"), pl.col("num_far_bins_after")
+
+    def doubled(after: pl.Expr, before: pl.Expr, minimum: int) -> pl.Expr:
+        return (after - before) >= pl.max_horizontal(pl.lit(minimum), before)
+
+    grew = (
+        doubled(over_a, over_b, p.min_new_overshooting_bins)
+        | doubled(far_a, far_b, p.min_new_far_bins)
+        | doubled(best_a, best_b, p.min_new_best_bins)
     )
     shrank = (best_b >= p.min_best_bins) & (
         (best_a <= p.shrink_share * best_b) | (traffic_a <= p.shrink_share * traffic_b)
@@ -224,12 +233,14 @@ def compare_runs(
         .otherwise(pl.lit(""))
     )
     footprint = fmt(
-        "best-server bins {} -> {}, traffic {} -> {}, overshooting bins {} -> {}, p95 distance "
-        "{} -> {} m",
+        "best-server bins {} -> {}, traffic {} -> {}, beyond reach {} -> {}, overshooting bins "
+        "{} -> {}, p95 distance {} -> {} m",
         pl.col("num_best_bins_before").fill_null(0),
         pl.col("num_best_bins_after").fill_null(0),
         pl.col("best_traffic_before").fill_null(0),
         pl.col("best_traffic_after").fill_null(0),
+        pl.col("num_far_bins_before").fill_null(0),
+        pl.col("num_far_bins_after").fill_null(0),
         pl.col("num_overshooting_bins_before").fill_null(0),
         pl.col("num_overshooting_bins_after").fill_null(0),
         pl.col("p95_distance_m_before").fill_null(0.0).round(0),

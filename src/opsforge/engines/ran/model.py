@@ -207,6 +207,8 @@ CHANGE_SCHEMA: dict[str, pl.DataType] = {
     "num_best_bins_after": pl.Int64(),
     "best_traffic_before": pl.Int64(),
     "best_traffic_after": pl.Int64(),
+    "num_far_bins_before": pl.Int64(),
+    "num_far_bins_after": pl.Int64(),
     "num_overshooting_bins_before": pl.Int64(),
     "num_overshooting_bins_after": pl.Int64(),
     "p95_distance_m_before": pl.Float64(),
@@ -234,6 +236,7 @@ CELL_STATS_SCHEMA: dict[str, pl.DataType] = {
     "best_traffic": pl.Int64(),
     "p95_distance_m": pl.Float64(),
     "max_distance_m": pl.Float64(),
+    "num_far_bins": pl.Int64(),
     "num_overshooting_bins": pl.Int64(),
     "median_best_rsrp_dbm": pl.Float64(),
 }

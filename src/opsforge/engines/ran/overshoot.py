@@ -110,11 +110,19 @@ def overshoot_geometry(
     return far, in_other_area, reach
 
 
-def num_overshooting_bins(prep: Prepared, p: OvershooterParams) -> npt.NDArray[np.int64]:
-    """Per cell: its overshooting bins (best server, beyond ``R``, in another site's area)."""
+def num_overshooting_bins(
+    prep: Prepared, p: OvershooterParams
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Per cell: its best-server bins beyond its expected reach ``R``, and of those its
+    overshooting bins (also inside another site's area)."""
     far, in_other_area, _ = overshoot_geometry(prep, p)
-    over = prep.r_is_best & far & in_other_area
-    return np.bincount(prep.r_cell[over], minlength=prep.gis.height).astype(np.int64)
+    beyond = prep.r_is_best & far
+    over = beyond & in_other_area
+    n = prep.gis.height
+    return (
+        np.bincount(prep.r_cell[beyond], minlength=n).astype(np.int64),
+        np.bincount(prep.r_cell[over], minlength=n).astype(np.int64),
+    )
 
 
 def detect_overshooters(prep: Prepared, fp: pl.DataFrame, p: OvershooterParams) -> pl.DataFrame:

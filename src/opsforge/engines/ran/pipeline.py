@@ -172,7 +172,8 @@ def _idle_stats(gis: pl.DataFrame) -> pl.DataFrame:
         gis.select("cell_id", "cell_name", "bearing_deg", "tilt_e_deg", "tilt_m_deg")
         .with_columns(
             *[pl.lit(0).alias(c) for c in ("num_bins", "traffic", "num_best_bins")],
-            *[pl.lit(0).alias(c) for c in ("best_traffic", "num_overshooting_bins")],
+            *[pl.lit(0).alias(c) for c in ("best_traffic", "num_far_bins")],
+            pl.lit(0).alias("num_overshooting_bins"),
             pl.lit(0.0).alias("p95_distance_m"),
             pl.lit(0.0).alias("max_distance_m"),
             pl.lit(None, dtype=pl.Float64).alias("median_best_rsrp_dbm"),

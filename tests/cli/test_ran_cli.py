@@ -197,6 +197,17 @@ def test_compare_verifies_applied_changes_and_flags_cells_that_changed(
         assert verdict[cell] in {"no_effect", "overcorrected"}, (cell, verdict[cell])
     assert changes.filter(pl.col("cell_id").is_in(tilt["cell_id"].implode()))["applied"].all()
     assert doc["counts_per_verdict"]["no_measurements_after"] == 1
+    assert doc["params_differ"] is False
+    manifest = tmp_path / "run2" / "manifest.json"
+    recorded = json.loads(manifest.read_text())
+    recorded["config"]["params"]["params"] = {"conflicts": {"params": {"max_tilt_step_deg": 1.0}}}
+    manifest.write_text(json.dumps(recorded))
+    warned = runner.invoke(
+        app,
+        ["ran", "compare", "--before", str(tmp_path / "run1"), "--after", str(tmp_path / "run2")],
+    )
+    assert warned.exit_code == 0, warned.output
+    assert "different detector parameters" in warned.stderr
     table = runner.invoke(
         app, ["ran", "compare", "--before", str(tmp_path / "run1"), "--after",
               str(tmp_path / "run1"), "--out", str(tmp_path / "self.csv")],

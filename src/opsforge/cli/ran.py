@@ -220,13 +220,22 @@ def compare_cmd(
             )
         (stats_b, recs_b), (stats_a, recs_a) = frames["before"], frames["after"]
         changes = compare_runs(stats_b, stats_a, recs_b, recs_a, ChangeParams())
+        params = [_manifest_params(folder) for folder in (before, after)]
+        params_differ = None not in params and params[0] != params[1]
         target = out_file if out_file is not None else after / "changes.csv"
         target.parent.mkdir(parents=True, exist_ok=True)
         exports.write_changes(changes, target)
     counts = {v: int((changes["verdict"] == v).sum()) for v in VERDICTS}
     if as_json:
-        typer.echo(json.dumps({"ok": True, "out": str(target), "counts_per_verdict": counts}))
+        doc = {"ok": True, "out": str(target), "counts_per_verdict": counts,
+               "params_differ": params_differ}  # fmt: skip
+        typer.echo(json.dumps(doc))
         return
+    if params_differ:
+        err.print(
+            "warning: the two runs used different detector parameters (manifest.json); "
+            "footprint counts still compare, verdicts that use the after run's flags may not"
+        )
     table = Table(title=f"RAN changes {before} -> {after}")
     table.add_column("verdict")
     table.add_column("cells", justify="right")
@@ -235,6 +244,17 @@ def compare_cmd(
             table.add_row(verdict, str(count))
     out.print(table)
     out.print(f"{changes.height} cells in {target}", highlight=False)
+
+
+def _manifest_params(folder: Path) -> Any:
+    """The detector parameters (and operator file) a run folder's ``manifest.json`` records,
+    or None without a readable one."""
+    path = folder / MANIFEST_NAME
+    try:
+        request = json.loads(path.read_text(encoding="utf-8"))["config"]["params"]
+        return [request.get("params"), request.get("operator_config")]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 @app.command("simulate")

@@ -798,6 +798,7 @@ def report(title: str, s: Counter[str]) -> None:
         f"   (reference: IoU between the two truth rules {_r(s['z_ref_inter'], s['z_ref_union'])})"
     )
     report_changes(s)
+    report_next_cycle(s)
     acts = ", ".join(
         f"{k.split(':', 1)[1]} {100.0 * v / max(s['t_cells'], 1):.2f}"
         for k, v in sorted(s.items())
@@ -929,6 +930,8 @@ def main() -> int:
                 write_inputs(net, net.gis, net.measure(lev_t, draw=1), folder / "baseline")
                 run_cli(exe, folder / "baseline")
                 sc += score_changes(exe, net, truth, ff, ft, folder, id2cell, args.details)
+                sc += score_next_cycle(exe, net, truth, dep_f, gis_f, measured, ff, ft, folder,
+                                       id2cell, args.details)  # fmt: skip
                 per_var[variant] += sc
                 if args.keep is not None:
                     dump_truth(net, truth, ff, ft, zones, folder / "truth.json")
@@ -1003,6 +1006,102 @@ def score_changes(
     s["c_twin_alerts"] += len(quiet)
     s["c_twin_cells"] += net.n_cells
     return s
+
+
+def score_next_cycle(
+    exe: str,
+    net: bs.Network,
+    truth: Truth,
+    dep_f: bs.Deployed,
+    gis_f: bs.Gis,
+    measured: np.ndarray,
+    ff: Footprint,
+    ft: Footprint,
+    folder: Path,
+    id2cell: dict[int, int],
+    details: bool,
+) -> Counter[str]:
+    """Apply the faulty run's tilt advice in the simulator (RET and, where proposed, the
+    mechanical rest; a mechanical change moves every carrier of the panel), record it in the
+    GIS, measure the next week (independent draws), run the engine and ``compare``.
+
+    Scores, on the true levels: of the applied downtilts on effective overshooters, how many
+    at least halved the cell's excess deep bins over its fault-free twin; of the applied
+    uptilts on effective undershooters, how many regained at least a quarter of the lost
+    best-server bins; of the applied changes on cells without a fault, how many lost 40 % of
+    their best-server bins. And whether ``compare`` called each applied change on a fault
+    moved (effective / partial) exactly when the truth says it moved."""
+    s: Counter[str] = Counter()
+    recs = pl.read_csv(folder / "faulty" / "res" / "recommendations.csv").filter(
+        pl.col("action").is_in(["downtilt", "uptilt"])
+    )
+    dep, gis = dep_f.copy(), gis_f.copy()
+    applied: dict[int, str] = {}
+    panels: set[tuple[int, int]] = set()  # one bracket per panel, however many carriers ask
+    for r in recs.iter_rows(named=True):
+        c = id2cell[int(r["cell_id"])]
+        de = float(r["proposed_tilt_e_deg"]) - float(r["current_tilt_e_deg"])
+        dm = float(r["proposed_tilt_m_deg"]) - float(r["current_tilt_m_deg"])
+        dep.ant.tilt_e[c] += de
+        gis.tilt_e[c] += de
+        panel = (int(net.cell_site[c]), int(net.cell_sector[c]))
+        if dm and panel not in panels:
+            panels.add(panel)
+            for k in _siblings(net, c):
+                dep.ant.tilt_m[k] += dm
+                gis.tilt_m[k] += dm
+        applied[c] = str(r["action"])
+    lev = net.levels(dep)
+    write_inputs(net, gis, net.measure(lev, draw=2), folder / "next")
+    run_cli(exe, folder / "next")
+    cmd = [exe, "ran", "compare", "--before", str(folder / "faulty" / "res"), "--after",
+           str(folder / "next" / "res"), "--out", str(folder / "changes_next.csv"), "--json"]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        print(f"CLI FAILED (rc={proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-4000:]}")
+        sys.exit(2)
+    verdicts = pl.read_csv(folder / "changes_next.csv")
+    verdict = {id2cell[c]: v for c, v in zip(verdicts["cell_id"], verdicts["verdict"], strict=True)}
+    fn = footprint(net, lev, measured)
+    eff_o, eff_u = over_delta(ff, ft), under_shrink(ff, ft)
+    for c, action in applied.items():
+        moved_said = verdict.get(c) in ("effective", "partial")
+        if details:
+            kind = truth.over.get(c) or truth.under.get(c) or "no tilt fault"
+            print(
+                f"    next cycle {net.cell_id[c]} {net.cell_name[c]} {action} ({kind}): true bins "
+                f"twin/faulty/next {ft.bins[c]:.0f}/{ff.bins[c]:.0f}/{fn.bins[c]:.0f}, deep "
+                f"{ft.deep[c]:.0f}/{ff.deep[c]:.0f}/{fn.deep[c]:.0f}; compare: {verdict.get(c)}"
+            )
+        if action == "downtilt" and c in truth.over and eff_o[c]:
+            excess_f, excess_n = ff.deep[c] - ft.deep[c], fn.deep[c] - ft.deep[c]
+            fixed = bool(excess_n <= 0.5 * excess_f)
+            s["n_over_applied"] += 1
+            s["n_over_fixed"] += fixed
+        elif action == "uptilt" and c in truth.under and eff_u[c]:
+            fixed = bool(fn.bins[c] - ff.bins[c] >= 0.25 * max(ft.bins[c] - ff.bins[c], 1.0))
+            s["n_under_applied"] += 1
+            s["n_under_fixed"] += fixed
+        elif c not in truth.over and c not in truth.under:
+            s["n_healthy_applied"] += 1
+            s["n_healthy_shrunk"] += bool(fn.bins[c] <= 0.6 * ff.bins[c])
+            continue
+        else:
+            continue
+        s["n_verdict"] += 1
+        s["n_verdict_agree"] += moved_said == fixed
+    return s
+
+
+def report_next_cycle(s: Counter[str]) -> None:
+    print(
+        f"next cycle (the tilt advice applied, measured again): downtilts on effective "
+        f"overshooters that halved the excess deep bins {s['n_over_fixed']}/{s['n_over_applied']},"
+        f" uptilts on effective undershooters that regained >= 25 % of the lost bins "
+        f"{s['n_under_fixed']}/{s['n_under_applied']}; changes on cells without a tilt fault "
+        f"that lost >= 40 % of their bins {s['n_healthy_shrunk']}/{s['n_healthy_applied']}; "
+        f"compare's effective/partial vs that truth agree {s['n_verdict_agree']}/{s['n_verdict']}"
+    )
 
 
 def report_changes(s: Counter[str]) -> None:

@@ -65,6 +65,8 @@ def test_every_verdict_from_the_measurements() -> None:
         13: {"best_traffic": 1500},  # footprint_shrank (traffic only)
         14: {},  # unchanged: left out
         15: {"num_best_bins": 5},  # too small to judge a shrink: left out
+        17: {"num_overshooting_bins": 5, "num_far_bins": 40},  # reach halved: effective
+        18: {"num_overshooting_bins": 0, "num_far_bins": 0},  # nothing to halve: no_effect
     })  # fmt: skip
     after = _stats({
         1: {"tilt_e_deg": 6.0, "num_overshooting_bins": 10},
@@ -81,12 +83,15 @@ def test_every_verdict_from_the_measurements() -> None:
         13: {"best_traffic": 800},
         14: {"num_best_bins": 95}, 15: {"num_best_bins": 1},
         16: {},  # only after: new_cell
+        17: {"tilt_e_deg": 6.0, "num_overshooting_bins": 5, "num_far_bins": 20},
+        18: {"tilt_e_deg": 6.0, "num_overshooting_bins": 0, "num_far_bins": 0},
     })  # fmt: skip
     before_recs = _recs([
         (1, *down, 2.0, 6.0), (2, *down, 2.0, 6.0), (3, *down, 2.0, 6.0), (4, *down, 2.0, 6.0),
         (5, *up, -2.0, 10.0), (6, *down, 2.0, 6.0), (7, *down, 2.0, 6.0),
         (8, "crossed_feeder", "swap_feeders", 0.0, 0.0),
         (9, "crossed_feeder", "swap_feeders", 0.0, 0.0),
+        (17, *down, 2.0, 6.0), (18, *down, 2.0, 6.0),
     ])  # fmt: skip
     after_recs = _recs([
         (2, *down, 2.0, 8.0), (4, *up, -2.0, 4.0), (6, *down, 2.0, 6.0),
@@ -98,7 +103,7 @@ def test_every_verdict_from_the_measurements() -> None:
         1: "effective", 2: "partial", 3: "no_effect", 4: "overcorrected", 5: "effective",
         6: "not_applied", 7: "applied_differently", 8: "resolved", 9: "still_flagged",
         10: "no_measurements_after", 11: "footprint_grew", 12: "footprint_shrank",
-        13: "footprint_shrank", 16: "new_cell",
+        13: "footprint_shrank", 16: "new_cell", 17: "effective", 18: "no_effect",
     }  # fmt: skip
     order = [VERDICTS.index(v) for v in changes["verdict"]]
     assert order == sorted(order)

@@ -8,8 +8,9 @@ recommendations) and says, per cell, what the measurements show (see
 
 * a tilt change the before run proposed: ``not_applied`` (the after GIS still has the old
   tilt), ``applied_differently`` (a third tilt), or, applied, ``effective`` (the footprint
-  moved the way the change meant: fewer overshooting bins after a downtilt, more best-server
-  bins after an uptilt, and the after run does not flag the cell again), ``partial`` (moved,
+  moved the way the change meant: at most ``downtilt_effective_share`` of the overshooting bins
+  or of the best-server bins beyond the expected reach after a downtilt, more best-server bins
+  after an uptilt, and the after run does not flag the cell again), ``partial`` (moved,
   but flagged again: the next step of at most ``max_tilt_step_deg``), ``no_effect``, or
   ``overcorrected`` (the after run flags the opposite issue);
 * a feeder swap or azimuth check: ``resolved`` (the after run no longer flags a crossed
@@ -162,13 +163,16 @@ def compare_runs(
     over_b, over_a = pl.col("num_overshooting_bins_before"), pl.col("num_overshooting_bins_after")
     best_b, best_a = pl.col("num_best_bins_before"), pl.col("num_best_bins_after")
     traffic_b, traffic_a = pl.col("best_traffic_before"), pl.col("best_traffic_after")
+    far_b, far_a = pl.col("num_far_bins_before"), pl.col("num_far_bins_after")
+    share = p.downtilt_effective_share
     improved = (
         pl.when(pl.col("previous_action") == "downtilt")
-        .then(over_a <= p.downtilt_effective_share * over_b)
+        .then(
+            ((over_b > 0) & (over_a <= share * over_b)) | ((far_b > 0) & (far_a <= share * far_b))
+        )
         .otherwise(best_a >= p.uptilt_effective_growth * best_b)
     )
     measured_after = pl.col("_in_after") & (pl.col("num_bins_after").fill_null(0) > 0)
-    far_b, far_a = pl.col("num_far_bins_before"), pl.col("num_far_bins_after")
 
     def doubled(after: pl.Expr, before: pl.Expr, minimum: int) -> pl.Expr:
         return (after - before) >= pl.max_horizontal(pl.lit(minimum), before)

@@ -429,8 +429,8 @@ class ChangeParams(_Params):
 
     *Applied*: the after run's GIS tilt (electrical + mechanical) is within
     ``applied_tolerance_deg`` of the tilt the before run proposed. An applied downtilt is
-    *improved* when the cell's overshooting bins fell to at most ``downtilt_effective_share`` of
-    before; an applied uptilt when its best-server bins grew by ``uptilt_effective_growth``.
+    *improved* when the cell's overshooting bins, or its best-server bins beyond the expected
+    reach, fell to at most ``downtilt_effective_share`` of before; an applied uptilt when its best-server bins grew by ``uptilt_effective_growth``.
 
     *Alerts* on cells nobody changed: ``footprint_grew`` when the overshooting bins grew by at
     least ``max(min_new_overshooting_bins, before)``, the best-server bins beyond the expected
@@ -442,7 +442,8 @@ class ChangeParams(_Params):
 
     #: Tilt tolerance of "applied" (the GIS rounds tilts). [deg]
     applied_tolerance_deg: float = Field(0.25, ge=0.0)
-    #: An applied downtilt is improved at or below this share of the overshooting bins. [1]
+    #: An applied downtilt is improved at or below this share of the overshooting bins or of the
+    #: best-server bins beyond the expected reach. [1]
     downtilt_effective_share: float = Field(0.5, gt=0.0, le=1.0)
     #: An applied uptilt is improved at or above this growth of the best-server bins. [1]
     uptilt_effective_growth: float = Field(1.25, ge=1.0)

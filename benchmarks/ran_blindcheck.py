@@ -951,15 +951,19 @@ def main() -> int:
 ALERTS = ("footprint_grew", "footprint_shrank", "no_measurements_after")
 
 
-def run_compare(exe: str, before: Path, after: Path, out: Path) -> dict[int, str]:
-    """``opsforge ran compare``; cell id -> verdict of the alerts (cells nobody changed)."""
+def run_compare(
+    exe: str, before: Path, after: Path, out: Path, only: tuple[str, ...] | None = ALERTS
+) -> dict[int, str]:
+    """``opsforge ran compare``; cell id -> verdict (of the verdicts in ``only``; all: None)."""
     cmd = [exe, "ran", "compare", "--before", str(before), "--after", str(after), "--out",
            str(out), "--json"]  # fmt: skip
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         print(f"CLI FAILED (rc={proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-4000:]}")
         sys.exit(2)
-    frame = pl.read_csv(out).filter(pl.col("verdict").is_in(ALERTS))
+    frame = pl.read_csv(out)
+    if only is not None:
+        frame = frame.filter(pl.col("verdict").is_in(only))
     return dict(zip(frame["cell_id"].to_list(), frame["verdict"].to_list(), strict=True))
 
 
@@ -1054,14 +1058,9 @@ def score_next_cycle(
     lev = net.levels(dep)
     write_inputs(net, gis, net.measure(lev, draw=2), folder / "next")
     run_cli(exe, folder / "next")
-    cmd = [exe, "ran", "compare", "--before", str(folder / "faulty" / "res"), "--after",
-           str(folder / "next" / "res"), "--out", str(folder / "changes_next.csv"), "--json"]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        print(f"CLI FAILED (rc={proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-4000:]}")
-        sys.exit(2)
-    verdicts = pl.read_csv(folder / "changes_next.csv")
-    verdict = {id2cell[c]: v for c, v in zip(verdicts["cell_id"], verdicts["verdict"], strict=True)}
+    verdicts = run_compare(exe, folder / "faulty" / "res", folder / "next" / "res",
+                           folder / "changes_next.csv", only=None)  # fmt: skip
+    verdict = {id2cell[c]: v for c, v in verdicts.items()}
     fn = footprint(net, lev, measured)
     eff_o, eff_u = over_delta(ff, ft), under_shrink(ff, ft)
     for c, action in applied.items():

@@ -72,6 +72,21 @@ def test_changes_between_two_runs(ran_env: Env, tmp_path: Path) -> None:
     rows = {r["cell_id"]: r for r in doc["items"]}
     assert rows[gone]["verdict"] == "no_measurements_after"
     assert "in none after" in rows[gone]["reason"]
+    proposed = [r for r in doc["items"] if r["previous_issue"] is not None]
+    assert proposed, "the baseline run proposed nothing"
+    assert all(r["baseline_review_status"] == "proposed" for r in proposed)
+    assert all(
+        r["baseline_proposal_id"] is None for r in doc["items"] if r["previous_issue"] is None
+    )
+    row = proposed[0]  # the engineer moves the baseline's proposal on, with this evidence
+    path = f"/api/v1/proposals/{row['baseline_proposal_id']}/transition"
+    moved = ran_env.client.post(
+        path, json={"to_status": "accepted", "reason": row["verdict"]}, headers=ran_env.h("eng_a")
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["subject"] == str(row["cell_id"])
+    again = {r["cell_id"]: r for r in _changes(ran_env, after, baseline=before).json()["items"]}
+    assert again[row["cell_id"]]["baseline_review_status"] == "accepted"
     only = _changes(ran_env, after, baseline=before, verdict="no_measurements_after").json()
     assert [r["cell_id"] for r in only["items"]] == [gone]
     if doc["num_changes"] > 1:  # pagination walks every row once

@@ -40,9 +40,9 @@ from sqlalchemy import func, select
 from opsforge.api.deps import AppState, Engineer, StateDep, Viewer
 from opsforge.api.errors import responses
 from opsforge.api.routes.runs import resolve_tenant, stage_artifact_inputs, submit_run
-from opsforge.core.errors import ConflictError, DataQualityError, InvalidInputError
+from opsforge.core.errors import ConflictError, DataQualityError, InvalidInputError, NotFoundError
 from opsforge.core.jobs.schemas import RunError, RunPublic, RunStatus
-from opsforge.core.reviews import ProposalPublic
+from opsforge.core.reviews import ProposalPublic, proposal_id_for
 from opsforge.core.storage.models import Proposal
 
 __all__ = ["ensure_proposals", "read_output", "router"]
@@ -321,7 +321,11 @@ class ChangePage(BaseModel):
     baseline_run_id: str
     counts_per_verdict: dict[str, int] = Field(description="Cells per verdict (all pages).")
     num_changes: int
-    items: list[dict[str, Any]] = Field(description="Rows of changes.csv (docs/engines/ran.md).")
+    items: list[dict[str, Any]] = Field(
+        description="Rows of changes.csv (docs/engines/ran.md), plus baseline_proposal_id and "
+        "baseline_review_status: the review proposal the baseline run filed for the cell, to "
+        "verify or roll back with POST /api/v1/proposals/{id}/transition."
+    )
     next_cursor: str | None = None
 
 
@@ -365,6 +369,7 @@ def recommendation_changes(
     if before.id == after.id:
         raise InvalidInputError("baseline is the run itself", field="baseline")
     frames = []
+    ensure_proposals(state, before, read_recommendation_rows(state, before))
     for run in (before, after):
         stats_csv = read_output(state, run, "cell_stats.csv")
         try:
@@ -385,6 +390,16 @@ def recommendation_changes(
         changes = changes.filter(pl.col("verdict") == verdict)
     offset = _decode_offset(cursor)
     page = changes.slice(offset, limit).to_dicts()
+    for row in page:  # the baseline's proposal, to verify or roll back with its evidence here
+        row["baseline_proposal_id"] = row["baseline_review_status"] = None
+        if row["previous_issue"] is not None:
+            pid = proposal_id_for(before.id, "ran", str(row["cell_id"]), row["previous_issue"])
+            try:
+                proposal = state.reviews.get(pid, tenant_ids=[before.tenant_id])
+            except NotFoundError:
+                continue
+            row["baseline_proposal_id"] = proposal.id
+            row["baseline_review_status"] = proposal.status.value
     more = offset + limit < changes.height
     return ChangePage(
         run_id=after.id,

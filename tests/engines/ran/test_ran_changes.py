@@ -177,3 +177,26 @@ def test_cell_stats_and_changes_round_trip(tmp_path: Path) -> None:
     back.drop("num_overshooting_bins", "median_best_rsrp_dbm").write_csv(old)
     with pytest.raises(DataQualityError, match="lacks columns"):
         exports.read_cell_stats_csv(old)
+
+
+def test_hand_edited_files_fail_with_file_row_and_column(tmp_path: Path) -> None:
+    result = make_result()
+    path = exports.write_cell_stats(result, tmp_path / "cell_stats.csv")
+    lines = path.read_text().splitlines()
+    cells = lines[2].split(",")
+    cells[list(CELL_STATS_SCHEMA).index("num_bins")] = "lots"
+    lines[2] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataQualityError, match=r"cell_stats.csv: row 2, column 'num_bins': 'lots'"):
+        exports.read_cell_stats_csv(path)
+    recs = exports.write_recommendations(result, tmp_path)["recommendations_csv"]
+    text = recs.read_text().replace(",0.9,", ",high,", 1)
+    assert text != recs.read_text()
+    recs.write_text(text)
+    with pytest.raises(
+        DataQualityError, match=r"recommendations.csv: row \d+, column 'confidence'"
+    ):
+        exports.read_recommendations_csv(recs)
+    (tmp_path / "empty.csv").write_bytes(b"")
+    with pytest.raises(DataQualityError, match="not a readable CSV"):
+        exports.read_cell_stats_csv(tmp_path / "empty.csv")

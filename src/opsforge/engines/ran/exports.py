@@ -96,8 +96,44 @@ def write_recommendations(result: RanResult, out_dir: Path) -> dict[str, Path]:
 
 
 def read_recommendations_csv(path: Path) -> pl.DataFrame:
-    """Read ``recommendations.csv`` back with the contract's dtypes."""
-    return pl.read_csv(path, schema=RECOMMENDATION_SCHEMA)
+    """Read ``recommendations.csv`` back with the contract's dtypes.
+
+    Raises
+    ------
+    DataQualityError
+        When a column is missing or a value does not parse (file, row and column named).
+    """
+    return _read_typed_csv(path, RECOMMENDATION_SCHEMA)
+
+
+def _read_typed_csv(path: Path, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """A CSV written by this module, read back with ``schema``; a hand-edited or foreign file
+    fails with the first row (1 = the first data row) and column that do not parse."""
+    try:
+        raw = pl.read_csv(path, infer_schema=False)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise DataQualityError(f"{path}: not a readable CSV file ({exc})", file=str(path)) from exc
+    _require(raw.columns, tuple(schema), path)
+    columns: list[pl.Series] = []
+    for name, dtype in schema.items():
+        text = raw[name]
+        if dtype == pl.Boolean():
+            low = text.str.to_lowercase()
+            value = pl.Series(name, [None] * raw.height, dtype=pl.Boolean).set(low == "true", True)
+            value = value.set(low == "false", False)
+        else:
+            value = text.cast(dtype, strict=False) if dtype != pl.Utf8() else text
+        bad = text.is_not_null() & (text != "") & value.is_null()
+        if bad.any():
+            row = int(bad.arg_true()[0])
+            raise DataQualityError(
+                f"{path}: row {row + 1}, column {name!r}: {text[row]!r} is not {dtype}",
+                file=str(path),
+                column=name,
+                row=row + 1,
+            )
+        columns.append(value.alias(name))
+    return pl.DataFrame(columns)
 
 
 def read_recommendations_parquet(path: Path) -> pl.DataFrame:
@@ -140,10 +176,10 @@ def read_cell_stats_csv(path: Path) -> pl.DataFrame:
     Raises
     ------
     DataQualityError
-        When the file lacks a column (e.g. written by a release before the column existed).
+        When the file lacks a column (e.g. written by a release before the column existed) or
+        a value does not parse (file, row and column named).
     """
-    _require(pl.read_csv(path, n_rows=0).columns, tuple(CELL_STATS_SCHEMA), path)
-    return pl.read_csv(path, schema_overrides=CELL_STATS_SCHEMA).select(list(CELL_STATS_SCHEMA))
+    return _read_typed_csv(path, CELL_STATS_SCHEMA)
 
 
 def write_changes(changes: pl.DataFrame, path: Path) -> Path:
@@ -154,8 +190,7 @@ def write_changes(changes: pl.DataFrame, path: Path) -> Path:
 
 def read_changes_csv(path: Path) -> pl.DataFrame:
     """Read ``changes.csv`` back with the contract's dtypes."""
-    _require(pl.read_csv(path, n_rows=0).columns, tuple(CHANGE_SCHEMA), path)
-    return pl.read_csv(path, schema_overrides=CHANGE_SCHEMA).select(list(CHANGE_SCHEMA))
+    return _read_typed_csv(path, CHANGE_SCHEMA)
 
 
 def write_interference_grids(result: RanResult, path: Path) -> Path:

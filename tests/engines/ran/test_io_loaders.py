@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
@@ -103,6 +104,36 @@ def test_read_gis_quarantines_duplicates_and_ranges_and_derives_sites(tmp_path: 
     sites = frame.get_column("site_id").to_list()
     assert sites[0] == sites[1] != sites[2]
     assert set(frame.columns) >= {"band", "earfcn", "vbw_deg", "environment"}
+
+
+def test_sector_antennas_metres_apart_form_one_site(tmp_path: Path) -> None:
+    # one rooftop: sectors 18-45 m apart (around a 30 m roof); a mast 300 m away; a chain of
+    # antennas 40 m apart along a facade joins into one site (single linkage)
+    m = 1.0 / 111_320.0  # deg of latitude per metre
+    rows = [("R1", 0, 0), ("R2", 18, 0), ("R3", 9, 40), ("M1", 300, 0), ("M2", 300, 5),
+            ("F1", 0, 900), ("F2", 40, 900), ("F3", 80, 900), ("F4", 120, 900)]  # fmt: skip
+    text = "Name,CILAC,Latitude,Longitude,Bearing,TiltE,TiltM,Height\n" + "".join(
+        f"{name},{k + 1},{39.7 + north * m:.7f},{-104.9 + east * m / 0.7698:.7f},0,4,0,30\n"
+        for k, (name, north, east) in enumerate(rows)
+    )
+    frame = io.read_gis(_write(tmp_path, "gis.csv", text)).frame
+    site = dict(zip(frame["cell_name"], frame["site_id"], strict=True))
+    assert site["R1"] == site["R2"] == site["R3"]
+    assert site["M1"] == site["M2"] != site["R1"]
+    assert site["F1"] == site["F4"] != site["R1"]
+    assert len(set(site.values())) == 3
+    # named after the mean position of its cells, 1e-4 deg
+    assert site["M1"] == f"S{round(39.7 + 300 * m, 4)}_{round(-104.9 + 2.5 * m / 0.7698, 4)}"
+
+
+def test_colocated_sites_numbering_and_edges() -> None:
+    from opsforge.engines.ran.prepare import colocated_sites
+
+    lat = np.array([39.71, 39.70, 39.70, 39.71])
+    lon = np.array([-104.9, -104.9, -104.9004, -104.9])  # cell 2 is 34 m east of cell 1
+    assert colocated_sites(lat, lon).tolist() == [0, 1, 1, 0]
+    assert colocated_sites(lat, lon, radius_m=20.0).tolist() == [0, 1, 2, 0]
+    assert colocated_sites(np.zeros(0), np.zeros(0)).size == 0
 
 
 def test_cross_check_quarantines_cells_missing_from_gis_and_report_counts_them(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import numpy as np
 import polars as pl
 from ran_tiny import multi_site, single_site, three_sector_cells
 
@@ -226,3 +228,31 @@ def test_best_server_direction_pulled_aside_by_missing_bins_needs_sister_corrobo
     assert 601 in pulled
     assert len(pulled) >= 2
     assert checks({}) == []
+
+
+def test_sector_antennas_recorded_apart_without_a_site_column_change_nothing(
+    tmp_path: Path,
+) -> None:
+    """Real GIS exports often give each sector antenna its own position (rooftop corners, a few
+    to 25 m from the site centre) and no site column. Rounding positions used to split such a
+    site into several, shrinking its ISD to metres and breaking every per-site rule."""
+    from opsforge.engines.ran import io
+    from opsforge.engines.ran.simulate import SimulationConfig, simulate_network
+
+    net = simulate_network(SimulationConfig(num_sites=40), seed=3)
+    rng = np.random.default_rng(1)
+    r_m, a = rng.uniform(5.0, 25.0, net.gis.height), rng.uniform(0.0, 2 * np.pi, net.gis.height)
+    jittered = net.gis.with_columns(
+        (pl.col("lat_deg") + r_m * np.cos(a) / 111_320.0).alias("lat_deg"),
+        (pl.col("lon_deg") + r_m * np.sin(a) / (111_320.0 * np.cos(np.deg2rad(39.74)))).alias(
+            "lon_deg"
+        ),
+        pl.lit(None, dtype=pl.Utf8).alias("site_id"),
+    )
+    loaded = io.read_gis(io.write_gis_csv(jittered, tmp_path / "gis.csv")).frame
+    assert loaded["site_id"].n_unique() == net.gis["site_id"].n_unique() == 40
+    keys = ["cell_id", "issue", "action"]
+    exact = recommend(net.grid, net.gis, RanParams()).recommendations.select(keys).sort(keys)
+    apart = recommend(net.grid, loaded, RanParams()).recommendations.select(keys).sort(keys)
+    assert exact.height > 0
+    assert apart.equals(exact)

@@ -42,6 +42,7 @@ from opsforge.engines.ran.parsing import (
     scan_columns,
     to_user,
 )
+from opsforge.engines.ran.prepare import colocated_sites
 from opsforge.engines.ran.quality import (
     FileQualityReport,
     QualityReport,
@@ -150,8 +151,9 @@ def read_gis(path: Path, column_map: Mapping[str, str] | None = None) -> LoadedF
     -------
     LoadedFrame
         Canonical gis frame; missing optional columns are present and null. ``site_id``
-        comes from the site column, else from co-location: lat/lon rounded to 1e-4 deg
-        (about 11 m). A bearing of 360 deg becomes 0 deg. Later duplicate CILACs are
+        comes from the site column, else from co-location: cells within
+        :data:`.prepare.COLOCATION_RADIUS_M` (50 m) of each other, directly or through other
+        such cells, form one site, named after its mean position (``S<lat>_<lon>``, 1e-4 deg). A bearing of 360 deg becomes 0 deg. Later duplicate CILACs are
         quarantined.
     """
     raw, fmt, mapping = scan_columns(path, GIS_FIELDS, column_map, "gis")
@@ -164,19 +166,23 @@ def read_gis(path: Path, column_map: Mapping[str, str] | None = None) -> LoadedF
     dup_mask = valid.select(pl.col("cell_id").is_first_distinct()).to_series()
     dups = valid.filter(~dup_mask)
     dup_q = quarantine_of(dups, "cell_id", "duplicate CILAC")
+    valid = valid.filter(dup_mask)
+    # co-located cells: within COLOCATION_RADIUS_M of each other; named after the mean position
+    number = colocated_sites(valid["lat_deg"].to_numpy(), valid["lon_deg"].to_numpy())
+    valid = valid.with_columns(pl.Series("_site_no", number))
     site = format_text(
         "S{}_{}",
-        pl.col("lat_deg").round(4).cast(pl.String),
-        pl.col("lon_deg").round(4).cast(pl.String),
+        pl.col("lat_deg").mean().over("_site_no").round(4).cast(pl.String),
+        pl.col("lon_deg").mean().over("_site_no").round(4).cast(pl.String),
     )
-    valid = valid.filter(dup_mask).with_columns(
+    valid = valid.with_columns(
         pl.when(pl.col("site_id").is_null() | (pl.col("site_id").str.strip_chars() == ""))
         .then(site)
         .otherwise(pl.col("site_id"))
         .alias("site_id"),
         (pl.col("bearing_deg") % 360.0).alias("bearing_deg"),
         pl.col("environment").str.to_lowercase(),
-    )
+    ).drop("_site_no")
     return _finish(
         path,
         "gis",

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import polars as pl
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from opsforge.core.errors import DataQualityError
@@ -19,7 +21,14 @@ from opsforge.core.units import EARTH_RADIUS_M
 from opsforge.engines.ran import geohash as gh
 from opsforge.engines.ran.model import RanParams
 
-__all__ = ["GIS_COLUMNS", "GRID_COLUMNS", "Prepared", "prepare"]
+__all__ = [
+    "COLOCATION_RADIUS_M",
+    "GIS_COLUMNS",
+    "GRID_COLUMNS",
+    "Prepared",
+    "colocated_sites",
+    "prepare",
+]
 
 log = get_logger(__name__)
 
@@ -92,6 +101,36 @@ def _check_columns(
         return frame.with_columns([pl.col(c).cast(t, strict=True) for c, t in required.items()])
     except pl.exceptions.PolarsError as exc:
         raise DataQualityError(f"{name} frame: a column cannot be cast to its type: {exc}") from exc
+
+
+#: Cells whose antennas stand within this distance of each other (directly or through other
+#: such cells) form one site when the GIS names no site: sector antennas on one rooftop or
+#: mast are often recorded a few to a few tens of metres apart. [m]
+COLOCATION_RADIUS_M = 50.0
+
+
+def colocated_sites(
+    lat_deg: npt.NDArray[np.float64],
+    lon_deg: npt.NDArray[np.float64],
+    radius_m: float = COLOCATION_RADIUS_M,
+) -> npt.NDArray[np.int64]:
+    """Per cell: a site number, equal for cells within ``radius_m`` of each other (single
+    linkage: connected components of the within-radius graph). Numbers follow the first cell of
+    each site in input order. [1]"""
+    n = lat_deg.size
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    lat0 = float(np.mean(lat_deg))
+    xy = _xy_m(lat_deg, lon_deg, lat0, float(np.mean(lon_deg)))
+    pairs = cKDTree(xy).query_pairs(radius_m, output_type="ndarray")
+    graph = coo_matrix(
+        (np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n)
+    )
+    _, labels = connected_components(graph, directed=False)
+    # renumber by first appearance, so the numbering does not depend on scipy's order
+    _, first = np.unique(labels, return_index=True)
+    order = np.argsort(np.argsort(first))
+    return np.asarray(order[labels], dtype=np.int64)
 
 
 def _fill_gis(gis: pl.DataFrame, params: RanParams) -> pl.DataFrame:

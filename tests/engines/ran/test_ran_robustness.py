@@ -256,3 +256,18 @@ def test_sector_antennas_recorded_apart_without_a_site_column_change_nothing(
     apart = recommend(net.grid, loaded, RanParams()).recommendations.select(keys).sort(keys)
     assert exact.height > 0
     assert apart.equals(exact)
+
+
+def test_omni_cells_get_no_azimuth_check_or_swap() -> None:
+    """Small cells, DAS and rural omni masts radiate all around: their 'observed azimuth' is
+    noise, so a direction check is meaningless (24 of 40 fault-free omni cells got one)."""
+    from opsforge.engines.ran.simulate import SimulationConfig, simulate_network
+
+    cfg = SimulationConfig(num_sites=40, sectors_per_site=1, hbw_deg=360.0).faultless()
+    net = simulate_network(cfg, seed=2)
+    assert recommend(net.grid, net.gis, RanParams()).recommendations.height == 0
+    lax = RanParams.model_validate(
+        {"crossed_feeders": {"params": {"max_directional_hbw_deg": 361.0}}}
+    )
+    judged = recommend(net.grid, net.gis, lax).recommendations
+    assert (judged["action"] == "check_azimuth").sum() > 0  # what the threshold prevents

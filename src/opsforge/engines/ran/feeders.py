@@ -141,8 +141,11 @@ def detect_crossed_feeders(prep: Prepared, p: CrossedFeederParams) -> pl.DataFra
     """Swap and check-azimuth findings (see module docstring)."""
     gis = prep.gis
     az = observed_azimuths(prep, p)
-    cells = gis.select("cell_idx", "cell_id", "site_idx", "band", "bearing_deg").join(
-        az, on="cell_idx", how="left"
+    # an omni (or near-omni) antenna has no direction to swap or check
+    cells = (
+        gis.filter(pl.col("hbw_deg") < p.max_directional_hbw_deg)
+        .select("cell_idx", "cell_id", "site_idx", "band", "bearing_deg")
+        .join(az, on="cell_idx", how="left")
     )
     cells = cells.with_columns(
         (

@@ -21,7 +21,8 @@ P = ChangeParams()
 
 def _stats(rows: dict[int, dict[str, Any]]) -> pl.DataFrame:
     """A cell_stats frame: a healthy default footprint per cell, overridden per cell."""
-    base = {"cell_name": "", "bearing_deg": 0.0, "tilt_e_deg": 4.0, "tilt_m_deg": 0.0,
+    base = {"cell_name": "", "band": "L1800", "lat_deg": 39.74, "lon_deg": -104.99,
+            "isd_m": 1000.0, "bearing_deg": 0.0, "tilt_e_deg": 4.0, "tilt_m_deg": 0.0,
             "num_bins": 200, "traffic": 3000, "num_best_bins": 100, "best_traffic": 2000,
             "p95_distance_m": 1500.0, "max_distance_m": 2000.0, "num_far_bins": 10,
             "num_overshooting_bins": 2,
@@ -200,3 +201,31 @@ def test_hand_edited_files_fail_with_file_row_and_column(tmp_path: Path) -> None
     (tmp_path / "empty.csv").write_bytes(b"")
     with pytest.raises(DataQualityError, match="not a readable CSV"):
         exports.read_cell_stats_csv(tmp_path / "empty.csv")
+
+
+def test_alerts_name_the_neighbours_whose_footprint_moved_the_other_way() -> None:
+    km = 1.0 / 111.32  # deg of latitude per km
+    here = {"lat_deg": 39.74}
+    before = _stats({
+        1: {**here, "num_best_bins": 100},  # shrinks
+        2: {**here, "lat_deg": 39.74 + 1.0 * km, "num_best_bins": 50},  # 1 km away, grows +60
+        3: {**here, "lat_deg": 39.74 + 2.0 * km, "num_best_bins": 50},  # 2 km away, grows +10
+        4: {**here, "lat_deg": 39.74 + 9.0 * km, "num_best_bins": 50},  # 9 km: too far
+        5: {**here, "band": "L800", "num_best_bins": 50},  # another layer
+        6: {**here, "lat_deg": 39.74 + 0.5 * km, "num_best_bins": 50},  # loses too
+    })  # fmt: skip
+    after = before.with_columns(
+        pl.col("cell_id")
+        .replace_strict({1: 30, 2: 110, 3: 60, 4: 150, 5: 150, 6: 45}, return_dtype=pl.Int64)
+        .alias("num_best_bins")
+    )
+    empty = _recs([])
+    changes = compare_runs(before, after, empty, empty, P)
+    row = changes.filter(pl.col("cell_id") == 1).row(0, named=True)
+    assert row["verdict"] == "footprint_shrank"
+    assert row["related_cells"] == "2;3"
+    assert "Neighbours that gained best-server bins: C2 (+60), C3 (+10)." in row["reason"]
+    grew = changes.filter(pl.col("cell_id") == 2).row(0, named=True)
+    assert grew["verdict"] == "footprint_grew"
+    assert grew["related_cells"] == "1;6"  # within 3 ISD (3 km), losers largest first
+    assert changes.filter(pl.col("cell_id") == 4)["related_cells"].item() is None  # alone

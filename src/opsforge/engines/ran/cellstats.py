@@ -41,8 +41,9 @@ def footprint(prep: Prepared) -> pl.DataFrame:
 def cell_stats(prep: Prepared, fp: pl.DataFrame, p: OvershooterParams) -> pl.DataFrame:
     """The ``cell_stats`` output (:data:`.model.CELL_STATS_SCHEMA`), one row per GIS cell.
 
-    The GIS state the run saw (``cell_name``, ``bearing_deg``, ``tilt_e_deg``, ``tilt_m_deg``)
-    and the measured footprint: ``num_bins`` (bins where the cell is measured), ``traffic``
+    The GIS state the run saw (``cell_name``, ``band``, ``lat_deg``, ``lon_deg``, ``bearing_deg``,
+    ``tilt_e_deg``, ``tilt_m_deg``), the layer's local ISD ``isd_m`` (median distance to the 3
+    nearest other sites; null for a lone site) and the measured footprint: ``num_bins`` (bins where the cell is measured), ``traffic``
     (eventCount over all its rows), ``num_best_bins`` and ``best_traffic`` (where it is best
     server), ``p95_distance_m`` and ``max_distance_m`` (over its best-server bins) [m],
     ``num_far_bins`` (best-server bins beyond its expected reach ``R`` = 1.5 x local ISD),
@@ -69,6 +70,10 @@ def cell_stats(prep: Prepared, fp: pl.DataFrame, p: OvershooterParams) -> pl.Dat
         {
             "cell_id": gis["cell_id"],
             "cell_name": gis["cell_name"],
+            "band": gis["band"].cast(pl.String),
+            "lat_deg": gis["lat_deg"].cast(pl.Float64),
+            "lon_deg": gis["lon_deg"].cast(pl.Float64),
+            "isd_m": np.where(np.isfinite(prep.c_isd_m), prep.c_isd_m, np.nan),
             "bearing_deg": gis["bearing_deg"].cast(pl.Float64),
             "tilt_e_deg": gis["tilt_e_deg"].cast(pl.Float64),
             "tilt_m_deg": gis["tilt_m_deg"].cast(pl.Float64),
@@ -82,4 +87,4 @@ def cell_stats(prep: Prepared, fp: pl.DataFrame, p: OvershooterParams) -> pl.Dat
             "num_overshooting_bins": num_over,
             "median_best_rsrp_dbm": med,
         }
-    ).with_columns(pl.col("median_best_rsrp_dbm").fill_nan(None))
+    ).with_columns(pl.col("median_best_rsrp_dbm", "isd_m").fill_nan(None))

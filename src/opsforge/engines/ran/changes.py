@@ -32,9 +32,12 @@ must come from the same detector parameters for the overshooting-bin counts to c
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
+from scipy.spatial import cKDTree
 
 from opsforge.core.errors import DataQualityError
+from opsforge.core.units import EARTH_RADIUS_M
 from opsforge.engines.ran.model import CELL_STATS_SCHEMA, CHANGE_SCHEMA
 from opsforge.engines.ran.params import ChangeParams
 from opsforge.engines.ran.text import fmt
@@ -85,6 +88,63 @@ def _previous(recs: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+#: Neighbours named for an alert: the cells of the same band within this many local ISDs
+#: (3 km where the ISD is unknown) whose best-server bins moved the other way, largest first.
+_RELATED_ISD = 3.0
+_RELATED_DEFAULT_M = 3000.0
+_RELATED_MAX = 3
+
+
+def _related(df: pl.DataFrame) -> pl.DataFrame:
+    """Per ``footprint_grew`` / ``footprint_shrank`` cell: the neighbours whose best-server
+    bins moved the other way (who took its bins, or whose bins it took), as ids and text."""
+    alerts = df.filter(pl.col("verdict").is_in(["footprint_grew", "footprint_shrank"]))
+    schema = {"cell_id": pl.Int64, "related_cells": pl.Utf8, "_related_text": pl.Utf8}
+    if alerts.height == 0:
+        return pl.DataFrame(schema=schema)
+    cells = df.select(
+        "cell_id",
+        pl.coalesce("cell_name_after", "cell_name_before").alias("name"),
+        pl.coalesce("band_after", "band_before").fill_null("").alias("band"),
+        pl.coalesce("lat_deg_after", "lat_deg_before").alias("lat"),
+        pl.coalesce("lon_deg_after", "lon_deg_before").alias("lon"),
+        (
+            pl.col("num_best_bins_after").fill_null(0) - pl.col("num_best_bins_before").fill_null(0)
+        ).alias("delta"),
+    ).drop_nulls(["lat", "lon"])
+    lat, lon = cells["lat"].to_numpy(), cells["lon"].to_numpy()
+    m_per_deg = np.pi * EARTH_RADIUS_M / 180.0
+    xy = np.column_stack(
+        [
+            (lon - lon.mean()) * m_per_deg * np.cos(np.deg2rad(lat.mean())),
+            (lat - lat.mean()) * m_per_deg,
+        ]
+    )
+    tree = cKDTree(xy)
+    pos = {int(c): k for k, c in enumerate(cells["cell_id"].to_list())}
+    ids, names = cells["cell_id"].to_numpy(), cells["name"].to_list()
+    band, delta = cells["band"].to_numpy(), cells["delta"].to_numpy()
+    out_ids: list[int] = []
+    out_rel: list[str | None] = []
+    out_txt: list[str | None] = []
+    for cid, verdict, isd in alerts.select(
+        "cell_id", "verdict", pl.coalesce("isd_m_after", "isd_m_before")
+    ).iter_rows():
+        k = pos.get(int(cid))
+        rel: list[int] = []
+        if k is not None:
+            radius = _RELATED_ISD * isd if isd is not None and isd > 0 else _RELATED_DEFAULT_M
+            near = np.asarray(tree.query_ball_point(xy[k], radius), dtype=np.int64)
+            sign = -1 if verdict == "footprint_grew" else 1
+            near = near[(near != k) & (band[near] == band[k]) & (sign * delta[near] > 0)]
+            rel = near[np.argsort(-np.abs(delta[near]), kind="stable")][:_RELATED_MAX].tolist()
+        out_ids.append(int(cid))
+        out_rel.append(";".join(str(ids[j]) for j in rel) if rel else None)
+        out_txt.append(", ".join(f"{names[j]} ({delta[j]:+d})" for j in rel) if rel else None)
+    return pl.DataFrame({"cell_id": out_ids, "related_cells": out_rel, "_related_text": out_txt},
+                        schema=schema)  # fmt: skip
+
+
 def compare_runs(
     before_stats: pl.DataFrame,
     after_stats: pl.DataFrame,
@@ -127,7 +187,8 @@ def compare_runs(
     rec_cols = ("cell_id", "issue", "action", "tilt_change_deg", "confidence")
     _check(before_recs, (*rec_cols, "proposed_tilt_e_deg", "proposed_tilt_m_deg"), "before recs")
     _check(after_recs, rec_cols, "after recommendations")
-    keep = ("cell_name", "tilt_e_deg", "tilt_m_deg", "bearing_deg", "num_bins", "num_best_bins",
+    keep = ("cell_name", "band", "lat_deg", "lon_deg", "isd_m", "tilt_e_deg", "tilt_m_deg",
+            "bearing_deg", "num_bins", "num_best_bins",
             "best_traffic", "num_far_bins", "num_overshooting_bins", "p95_distance_m",
             "median_best_rsrp_dbm")  # fmt: skip
 
@@ -215,7 +276,8 @@ def compare_runs(
         .otherwise(None)
         .alias("verdict")
     )
-    df = df.with_columns(applied.alias("applied")).with_columns(verdict).drop_nulls("verdict")
+    df = df.with_columns(applied.alias("applied")).with_columns(verdict)
+    df = df.join(_related(df), on="cell_id", how="left").drop_nulls("verdict")
     bearing_moved_deg = (
         (pl.col("bearing_deg_after") - pl.col("bearing_deg_before") + 180.0).mod(360.0) - 180.0
     ).abs()
@@ -259,6 +321,19 @@ def compare_runs(
         "tilt_after_deg",
     )
     v = pl.col("verdict")
+    related_note = (
+        pl.when(pl.col("_related_text").is_not_null())
+        .then(
+            fmt(
+                " {}: {}.",
+                pl.when(v == "footprint_grew")
+                .then(pl.lit("Neighbours that lost best-server bins"))
+                .otherwise(pl.lit("Neighbours that gained best-server bins")),
+                "_related_text",
+            )
+        )
+        .otherwise(pl.lit(""))
+    )
     reason = (
         pl.when(v == "new_cell")
         .then(pl.lit("not in the before run's cell table."))
@@ -285,18 +360,20 @@ def compare_runs(
         .then(
             fmt(
                 "no change was applied yet its footprint at least doubled ({}): check tilt, "
-                "RET, bracket and mast on site, and whether a neighbour went off air.{}",
+                "RET, bracket and mast on site, and whether a neighbour went off air.{}{}",
                 footprint,
                 gis_note,
+                related_note,
             )
         )
         .when(v == "footprint_shrank")
         .then(
             fmt(
                 "no change was applied yet its footprint shrank ({}): check tilt, RET and "
-                "obstructions, and whether a neighbour now overshoots into it.{}",
+                "obstructions, and whether a neighbour now overshoots into it.{}{}",
                 footprint,
                 gis_note,
+                related_note,
             )
         )
         .otherwise(

@@ -216,6 +216,7 @@ CHANGE_SCHEMA: dict[str, pl.DataType] = {
     "median_best_rsrp_dbm_before": pl.Float64(),
     "median_best_rsrp_dbm_after": pl.Float64(),
     "issues_after": pl.Utf8(),
+    "related_cells": pl.Utf8(),
     "reason": pl.Utf8(),
 }
 COVERAGE_SCHEMA: dict[str, pl.DataType] = {
@@ -227,6 +228,10 @@ COVERAGE_SCHEMA: dict[str, pl.DataType] = {
 CELL_STATS_SCHEMA: dict[str, pl.DataType] = {
     "cell_id": pl.Int64(),
     "cell_name": pl.String(),
+    "band": pl.String(),
+    "lat_deg": pl.Float64(),
+    "lon_deg": pl.Float64(),
+    "isd_m": pl.Float64(),
     "bearing_deg": pl.Float64(),
     "tilt_e_deg": pl.Float64(),
     "tilt_m_deg": pl.Float64(),

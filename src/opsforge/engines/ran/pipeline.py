@@ -169,8 +169,23 @@ def _merge(parts: list[RanResult], num_bins: int, idle: list[pl.DataFrame]) -> R
 def _idle_stats(gis: pl.DataFrame) -> pl.DataFrame:
     """``cell_stats`` rows of cells without any measurement: their GIS state, zero footprint."""
     return (
-        gis.select("cell_id", "cell_name", "bearing_deg", "tilt_e_deg", "tilt_m_deg")
+        gis.with_columns(
+            (pl.col("band") if "band" in gis.columns else pl.lit(None))
+            .cast(pl.String)
+            .alias("band")
+        )
+        .select(
+            "cell_id",
+            "cell_name",
+            "band",
+            "lat_deg",
+            "lon_deg",
+            "bearing_deg",
+            "tilt_e_deg",
+            "tilt_m_deg",
+        )
         .with_columns(
+            pl.lit(None, dtype=pl.Float64).alias("isd_m"),
             *[pl.lit(0).alias(c) for c in ("num_bins", "traffic", "num_best_bins")],
             *[pl.lit(0).alias(c) for c in ("best_traffic", "num_far_bins")],
             pl.lit(0).alias("num_overshooting_bins"),

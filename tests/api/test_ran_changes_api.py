@@ -69,6 +69,7 @@ def test_changes_between_two_runs(ran_env: Env, tmp_path: Path) -> None:
     assert (doc["run_id"], doc["baseline_run_id"]) == (after, before)
     assert doc["counts_per_verdict"]["no_measurements_after"] == 1
     assert sum(doc["counts_per_verdict"].values()) == doc["num_changes"]
+    assert doc["params_differ"] is False
     rows = {r["cell_id"]: r for r in doc["items"]}
     assert rows[gone]["verdict"] == "no_measurements_after"
     assert "in none after" in rows[gone]["reason"]

@@ -233,8 +233,8 @@ def compare_cmd(
         return
     if params_differ:
         err.print(
-            "warning: the two runs used different detector parameters (manifest.json); "
-            "footprint counts still compare, verdicts that use the after run's flags may not"
+            "warning: the two runs used different detector parameters (manifest.json); the "
+            "overshooting-bin counts and the after run's flags depend on them"
         )
     table = Table(title=f"RAN changes {before} -> {after}")
     table.add_column("verdict")

@@ -321,6 +321,10 @@ class ChangePage(BaseModel):
     baseline_run_id: str
     counts_per_verdict: dict[str, int] = Field(description="Cells per verdict (all pages).")
     num_changes: int
+    params_differ: bool = Field(
+        description="The two runs were submitted with different detector parameters or operator "
+        "files: overshooting-bin counts and flags depend on them."
+    )
     items: list[dict[str, Any]] = Field(
         description="Rows of changes.csv (docs/engines/ran.md), plus baseline_proposal_id and "
         "baseline_review_status: the review proposal the baseline run filed for the cell, to "
@@ -406,6 +410,9 @@ def recommendation_changes(
         baseline_run_id=before.id,
         counts_per_verdict=counts,
         num_changes=changes.height,
+        params_differ=any(
+            before.params.get(key) != after.params.get(key) for key in ("params", "operator_config")
+        ),
         items=page,
         next_cursor=_encode_offset(offset + limit) if more else None,
     )

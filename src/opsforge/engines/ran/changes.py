@@ -288,10 +288,10 @@ def compare_runs(
             .then(
                 fmt(
                     " The GIS changed: tilt {} -> {} deg, bearing {} -> {} deg.",
-                    "tilt_before_deg",
-                    "tilt_after_deg",
-                    "bearing_deg_before",
-                    "bearing_deg_after",
+                    pl.col("tilt_before_deg").round(1),
+                    pl.col("tilt_after_deg").round(1),
+                    pl.col("bearing_deg_before").round(1),
+                    pl.col("bearing_deg_after").round(1),
                 )
             )
             .otherwise(pl.lit(""))
@@ -317,8 +317,8 @@ def compare_runs(
         "previous_action",
         "previous_tilt_change_deg",
         "previous_issue",
-        "tilt_before_deg",
-        "tilt_after_deg",
+        pl.col("tilt_before_deg").round(2),
+        pl.col("tilt_after_deg").round(2),
     )
     v = pl.col("verdict")
     related_note = (

@@ -153,8 +153,8 @@ def read_gis(path: Path, column_map: Mapping[str, str] | None = None) -> LoadedF
         Canonical gis frame; missing optional columns are present and null. ``site_id``
         comes from the site column, else from co-location: cells within
         :data:`.prepare.COLOCATION_RADIUS_M` (50 m) of each other, directly or through other
-        such cells, form one site, named after its mean position (``S<lat>_<lon>``, 1e-4 deg). A bearing of 360 deg becomes 0 deg. Later duplicate CILACs are
-        quarantined.
+        such cells, form one site, named after its mean position (``S<lat>_<lon>``, 1e-4
+        deg). A bearing of 360 deg becomes 0 deg. Later duplicate CILACs are quarantined.
     """
     raw, fmt, mapping = scan_columns(path, GIS_FIELDS, column_map, "gis")
     parsed, parse_q = parse_columns(raw, GIS_FIELDS, mapping, path)

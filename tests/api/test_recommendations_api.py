@@ -160,3 +160,16 @@ def test_concurrent_first_reads_file_each_proposal_once(env: Env) -> None:
     pid = history.json()[0]["id"]
     detail = env.client.get(f"/api/v1/proposals/{pid}", headers=env.h("viewer_a")).json()
     assert [h["from_status"] for h in detail["history"]] == ["none"]
+
+
+def test_changes_need_cell_stats_from_both_runs(env: Env) -> None:
+    """Runs that wrote no cell_stats.csv (the fake kind here, or a release before it) are a
+    409 that names the file, not a 500."""
+    first, second = _submit(env), _submit(env)
+    resp = env.client.get(
+        f"/api/v1/recommendations/{second}/changes",
+        params={"baseline": first},
+        headers=env.h("viewer_a"),
+    )
+    assert resp.status_code == 409, resp.text
+    assert "cell_stats.csv" in resp.json()["detail"]

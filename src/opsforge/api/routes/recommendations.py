@@ -351,12 +351,11 @@ def recommendation_changes(
     """``opsforge ran compare`` between the run ``baseline`` (before) and this run (after): did
     the baseline's proposals work, which cells changed by themselves. Both runs must be
     succeeded ``ran.recommend`` runs of one tenant that wrote ``cell_stats.csv``."""
-    import io
-
     import polars as pl
 
     from opsforge.engines.ran.changes import VERDICTS, compare_runs
-    from opsforge.engines.ran.model import CELL_STATS_SCHEMA, RECOMMENDATION_SCHEMA
+    from opsforge.engines.ran.exports import read_cell_stats_csv
+    from opsforge.engines.ran.model import RECOMMENDATION_SCHEMA
     from opsforge.engines.ran.params import ChangeParams
 
     if verdict is not None and verdict not in VERDICTS:
@@ -375,11 +374,8 @@ def recommendation_changes(
     frames = []
     ensure_proposals(state, before, read_recommendation_rows(state, before))
     for run in (before, after):
-        stats_csv = read_output(state, run, "cell_stats.csv")
-        try:
-            stats = pl.read_csv(io.BytesIO(stats_csv), schema=CELL_STATS_SCHEMA)
-        except pl.exceptions.PolarsError as exc:
-            raise DataQualityError(f"cell_stats.csv of run {run.id}: {exc}") from exc
+        content = read_output(state, run, "cell_stats.csv")
+        stats = read_cell_stats_csv(Path(f"run {run.id}: cell_stats.csv"), content)
         rows = read_recommendation_rows(state, run)
         recs = (
             pl.DataFrame(rows, schema=RECOMMENDATION_SCHEMA)

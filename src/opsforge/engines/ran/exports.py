@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from io import BytesIO
 from pathlib import Path
 
 import polars as pl
@@ -106,11 +107,14 @@ def read_recommendations_csv(path: Path) -> pl.DataFrame:
     return _read_typed_csv(path, RECOMMENDATION_SCHEMA)
 
 
-def _read_typed_csv(path: Path, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """A CSV written by this module, read back with ``schema``; a hand-edited or foreign file
-    fails with the first row (1 = the first data row) and column that do not parse."""
+def _read_typed_csv(
+    path: Path, schema: dict[str, pl.DataType], content: bytes | None = None
+) -> pl.DataFrame:
+    """A CSV written by this module (the file ``path``, or ``content`` named ``path`` in
+    messages), read back with ``schema``; a hand-edited or foreign file fails with the first
+    row (1 = the first data row) and column that do not parse."""
     try:
-        raw = pl.read_csv(path, infer_schema=False)
+        raw = pl.read_csv(path if content is None else BytesIO(content), infer_schema=False)
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise DataQualityError(f"{path}: not a readable CSV file ({exc})", file=str(path)) from exc
     _require(raw.columns, tuple(schema), path)
@@ -170,8 +174,9 @@ def write_cell_stats(result: RanResult, path: Path) -> Path:
     return path
 
 
-def read_cell_stats_csv(path: Path) -> pl.DataFrame:
-    """Read ``cell_stats.csv`` back with the contract's dtypes.
+def read_cell_stats_csv(path: Path, content: bytes | None = None) -> pl.DataFrame:
+    """Read ``cell_stats.csv`` back with the contract's dtypes (from ``content`` when given,
+    e.g. a stored run artifact; ``path`` then only names it in messages).
 
     Raises
     ------
@@ -179,7 +184,7 @@ def read_cell_stats_csv(path: Path) -> pl.DataFrame:
         When the file lacks a column (e.g. written by a release before the column existed) or
         a value does not parse (file, row and column named).
     """
-    return _read_typed_csv(path, CELL_STATS_SCHEMA)
+    return _read_typed_csv(path, CELL_STATS_SCHEMA, content)
 
 
 def write_changes(changes: pl.DataFrame, path: Path) -> Path:

@@ -71,3 +71,14 @@ def test_sinr_is_reportable_and_realistic() -> None:
     assert float(best.quantile(0.9)) < 30.0  # type: ignore[arg-type]
     # weak non-serving cells sit at the reporting floor, but not a third of the rows any more
     assert float((sinr <= -20.0).mean()) < 0.3  # type: ignore[arg-type]
+
+
+def test_one_and_two_site_networks_simulate() -> None:
+    """A one-site network left no room inside the margin for interference-cluster centres and
+    crashed with numpy's 'high - low < 0'."""
+    from opsforge.engines.ran.simulate import SimulationConfig, simulate_network
+
+    for n in (1, 2):
+        net = simulate_network(SimulationConfig(num_sites=n), seed=1)
+        assert net.gis.height == 3 * n
+        assert net.grid["cell_id"].n_unique() == 3 * n

@@ -258,15 +258,17 @@ def simulate_network(cfg: SimulationConfig, seed: int) -> SimulatedNetwork:
     bx, by = (blon - lon0) * m_per_deg_lon, (blat - lat0) * m_per_deg_lat
     f_shared, f_site = _shadow_fields((nx, ny), cfg, dlat * m_per_deg_lat, rng)
     site_off = rng.integers(0, [nx, ny], size=(n_sites, 2))
+
     # cluster centres keep 1.5 ISD away from over/undershooting sites (unambiguous truth)
+    def inner(v: FloatArray) -> tuple[float, float]:
+        # the area inside the margin; a one-site network leaves none: its middle
+        lo, hi = float(v.min()) + margin, float(v.max()) - margin
+        return (lo, hi) if hi >= lo else ((lo + hi) / 2.0, (lo + hi) / 2.0)
+
     cand = np.column_stack(
         [
-            rng.uniform(
-                bx.min() + margin, bx.max() - margin, 20 * cfg.num_interference_clusters + 1
-            ),
-            rng.uniform(
-                by.min() + margin, by.max() - margin, 20 * cfg.num_interference_clusters + 1
-            ),
+            rng.uniform(*inner(bx), 20 * cfg.num_interference_clusters + 1),
+            rng.uniform(*inner(by), 20 * cfg.num_interference_clusters + 1),
         ]
     )
     fault_sites = cell_site[np.concatenate([over, under])]

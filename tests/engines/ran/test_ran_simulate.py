@@ -76,8 +76,6 @@ def test_sinr_is_reportable_and_realistic() -> None:
 def test_one_and_two_site_networks_simulate() -> None:
     """A one-site network left no room inside the margin for interference-cluster centres and
     crashed with numpy's 'high - low < 0'."""
-    from opsforge.engines.ran.simulate import SimulationConfig, simulate_network
-
     for n in (1, 2):
         net = simulate_network(SimulationConfig(num_sites=n), seed=1)
         assert net.gis.height == 3 * n

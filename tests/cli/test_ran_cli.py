@@ -198,6 +198,7 @@ def test_compare_verifies_applied_changes_and_flags_cells_that_changed(
     assert changes.filter(pl.col("cell_id").is_in(tilt["cell_id"].implode()))["applied"].all()
     assert doc["counts_per_verdict"]["no_measurements_after"] == 1
     assert doc["params_differ"] is False
+    assert doc["num_common_cells"] == doc["num_cells_before"] == doc["num_cells_after"]
     manifest = tmp_path / "run2" / "manifest.json"
     recorded = json.loads(manifest.read_text())
     recorded["config"]["params"]["params"] = {"conflicts": {"params": {"max_tilt_step_deg": 1.0}}}
@@ -219,6 +220,8 @@ def test_compare_verifies_applied_changes_and_flags_cells_that_changed(
 
 
 def test_compare_names_the_missing_file(simulated: Path, tmp_path: Path) -> None:
+    import polars as pl
+
     _recommend(simulated / "grid.csv", simulated / "gis.csv", tmp_path / "run1")
     (tmp_path / "old").mkdir()
     (tmp_path / "old" / "recommendations.csv").write_bytes(
@@ -230,3 +233,12 @@ def test_compare_names_the_missing_file(simulated: Path, tmp_path: Path) -> None
     )
     assert result.exit_code == 4, result.output
     assert "old/cell_stats.csv not found" in result.stderr
+    # another network altogether: every cell new, every old one silent, and a warning
+    stats = pl.read_csv(tmp_path / "run1" / "cell_stats.csv")
+    stats.with_columns(pl.col("cell_id") + 1_000_000).write_csv(tmp_path / "old" / "cell_stats.csv")
+    other = runner.invoke(
+        app,
+        ["ran", "compare", "--before", str(tmp_path / "old"), "--after", str(tmp_path / "run1")],
+    )
+    assert other.exit_code == 0, other.output
+    assert f"only 0 of the {stats.height} cells" in other.stderr

@@ -220,6 +220,7 @@ def compare_cmd(
             )
         (stats_b, recs_b), (stats_a, recs_a) = frames["before"], frames["after"]
         changes = compare_runs(stats_b, stats_a, recs_b, recs_a, ChangeParams())
+        common = int(stats_b["cell_id"].is_in(stats_a["cell_id"].implode()).sum())
         params = [_manifest_params(folder) for folder in (before, after)]
         params_differ = None not in params and params[0] != params[1]
         target = out_file if out_file is not None else after / "changes.csv"
@@ -228,9 +229,15 @@ def compare_cmd(
     counts = {v: int((changes["verdict"] == v).sum()) for v in VERDICTS}
     if as_json:
         doc = {"ok": True, "out": str(target), "counts_per_verdict": counts,
-               "params_differ": params_differ}  # fmt: skip
+               "params_differ": params_differ, "num_common_cells": common,
+               "num_cells_before": stats_b.height, "num_cells_after": stats_a.height}  # fmt: skip
         typer.echo(json.dumps(doc))
         return
+    if 2 * common < max(stats_b.height, 1):
+        err.print(
+            f"warning: only {common} of the {stats_b.height} cells of --before are in --after: "
+            "are these runs of the same network?"
+        )
     if params_differ:
         err.print(
             "warning: the two runs used different detector parameters (manifest.json); the "

@@ -561,15 +561,23 @@ class Network:
                 out[cc] = np.where(loss[ss] >= 399.0, LEVEL_FLOOR, lev).astype(np.float32)
         return out
 
-    def measure(self, lev: F32, draw: int = 0) -> Measurement:
+    def measure(self, lev: F32, draw: int = 0, traffic_sd: float = 0.0) -> Measurement:
         """UE measurement reports per event, aggregated per (bin, cell) like the grid export.
 
         ``draw`` > 0 gives an independent draw of the per-event randomness (another week's
-        measurements of the same network and traffic); 0 is the default draw.
+        measurements of the same network); 0 is the default draw. ``traffic_sd`` > 0 (with
+        ``draw`` > 0) also varies the traffic: each bin's events are Poisson around its usual
+        count times a log-normal factor of that sigma (mean 1), so bins gain and lose events
+        and some fall silent, as from one week to the next.
         """
         rng = np.random.default_rng([self.seed, 777] if draw == 0 else [self.seed, 777, draw])
-        n_ev = int(self.act_events.sum())
-        ev_bin = np.repeat(np.arange(self.n_act), self.act_events)
+        events = self.act_events
+        if draw and traffic_sd > 0.0:
+            tr = np.random.default_rng([self.seed, 778, draw])
+            factor = tr.lognormal(-0.5 * traffic_sd**2, traffic_sd, self.n_act)
+            events = tr.poisson(self.act_events * factor).astype(self.act_events.dtype)
+        n_ev = int(events.sum())
+        ev_bin = np.repeat(np.arange(self.n_act), events)
         indoor = rng.random(n_ev) < self.act_indoor_p[ev_bin]
         pen_z = rng.standard_normal(n_ev)
         body = rng.uniform(0.0, 3.0, n_ev)

@@ -9,11 +9,13 @@ scores the outputs against the truth.  It fails (exit 2) only when the CLI fails
 Usage::
 
     nice -n 10 .venv/bin/python benchmarks/ran_blindcheck.py [--seeds 2] \
-        [--variants city corridor twoband] [--keep DIR] [--details] [--small]
+        [--variants city corridor twoband] [--keep DIR] [--details] [--small] [--traffic-sd 0.3]
 
 ``--keep DIR`` keeps DIR/<network>/{faulty,twin}/{grid.csv,gis.csv,res/} and truth.json;
 ``--details`` lists every miss and every false flag with cell id, name and fault kind;
-``--small`` builds half-size networks (quick debugging).
+``--small`` builds half-size networks (quick debugging); ``--traffic-sd S`` varies the traffic
+of the baseline and next-cycle weeks per bin (Poisson around a log-normal factor of sigma S),
+so the comparison also sees traffic change from week to week.
 
 Physics (see the simulator for the formulas)
 --------------------------------------------
@@ -852,6 +854,12 @@ def main() -> int:
     ap.add_argument("--details", action="store_true")
     ap.add_argument("--small", action="store_true", help="half-size networks (debugging)")
     ap.add_argument("--opsforge", default=None, help="path of the opsforge executable")
+    ap.add_argument(
+        "--traffic-sd",
+        type=float,
+        default=0.0,
+        help="vary the baseline and next-cycle weeks' traffic per bin (log-normal sigma)",
+    )
     args = ap.parse_args()
     exe = args.opsforge or str(Path(sys.executable).parent / "opsforge")
     if not Path(exe).exists():
@@ -927,11 +935,14 @@ def main() -> int:
                 sc = score_network(net, truth, ff, ft, eo, et, zones, args.details)
                 # change detection: the fault-free network measured another week (independent
                 # event draws) is the baseline of `opsforge ran compare`
-                write_inputs(net, net.gis, net.measure(lev_t, draw=1), folder / "baseline")
+                write_inputs(
+                    net, net.gis, net.measure(lev_t, draw=1, traffic_sd=args.traffic_sd),
+                    folder / "baseline",
+                )  # fmt: skip
                 run_cli(exe, folder / "baseline")
                 sc += score_changes(exe, net, truth, ff, ft, folder, id2cell, args.details)
                 sc += score_next_cycle(exe, net, truth, dep_f, gis_f, measured, ff, ft, folder,
-                                       id2cell, args.details)  # fmt: skip
+                                       id2cell, args.details, args.traffic_sd)  # fmt: skip
                 per_var[variant] += sc
                 if args.keep is not None:
                     dump_truth(net, truth, ff, ft, zones, folder / "truth.json")
@@ -1024,6 +1035,7 @@ def score_next_cycle(
     folder: Path,
     id2cell: dict[int, int],
     details: bool,
+    traffic_sd: float,
 ) -> Counter[str]:
     """Apply the faulty run's tilt advice in the simulator (RET and, where proposed, the
     mechanical rest; a mechanical change moves every carrier of the panel), record it in the
@@ -1056,7 +1068,7 @@ def score_next_cycle(
                 gis.tilt_m[k] += dm
         applied[c] = str(r["action"])
     lev = net.levels(dep)
-    write_inputs(net, gis, net.measure(lev, draw=2), folder / "next")
+    write_inputs(net, gis, net.measure(lev, draw=2, traffic_sd=traffic_sd), folder / "next")
     run_cli(exe, folder / "next")
     verdicts = run_compare(exe, folder / "faulty" / "res", folder / "next" / "res",
                            folder / "changes_next.csv", only=None)  # fmt: skip

@@ -63,7 +63,8 @@ def test_every_verdict_from_the_measurements() -> None:
         10: {},  # silent after: no_measurements_after
         11: {"num_overshooting_bins": 3},  # nobody changed it, overshoots now: footprint_grew
         12: {"num_best_bins": 80, "best_traffic": 1500},  # footprint_shrank (bins)
-        13: {"best_traffic": 1500},  # footprint_shrank (traffic only)
+        13: {"best_traffic": 1500},  # footprint_shrank (traffic, bins 20 % down)
+        19: {"best_traffic": 1500},  # traffic alone: week-to-week variation, left out
         14: {},  # unchanged: left out
         15: {"num_best_bins": 5},  # too small to judge a shrink: left out
         17: {"num_overshooting_bins": 5, "num_far_bins": 40},  # reach halved: effective
@@ -81,7 +82,8 @@ def test_every_verdict_from_the_measurements() -> None:
         10: {"num_bins": 0, "num_best_bins": 0, "traffic": 0, "best_traffic": 0},
         11: {"num_overshooting_bins": 40},
         12: {"num_best_bins": 40, "best_traffic": 1400},
-        13: {"best_traffic": 800},
+        13: {"best_traffic": 800, "num_best_bins": 80},
+        19: {"best_traffic": 800, "num_best_bins": 81},
         14: {"num_best_bins": 95}, 15: {"num_best_bins": 1},
         16: {},  # only after: new_cell
         17: {"tilt_e_deg": 6.0, "num_overshooting_bins": 5, "num_far_bins": 20},

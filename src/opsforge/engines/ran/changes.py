@@ -243,8 +243,13 @@ def compare_runs(
         | doubled(far_a, far_b, p.min_new_far_bins)
         | doubled(best_a, best_b, p.min_new_best_bins)
     )
+    # traffic alone moves from week to week; a traffic loss counts when bins went too
     shrank = (best_b >= p.min_best_bins) & (
-        (best_a <= p.shrink_share * best_b) | (traffic_a <= p.shrink_share * traffic_b)
+        (best_a <= p.shrink_share * best_b)
+        | (
+            (traffic_a <= p.shrink_share * traffic_b)
+            & (best_a <= p.traffic_shrink_bins_share * best_b)
+        )
     )
     nobody_changed = ~tilt_prev | (applied.not_() & unchanged_tilt)
     feeder_prev = pl.col("previous_action").is_in(["swap_feeders", "check_azimuth"])

@@ -33,6 +33,11 @@ above -124 dBm; ISD = median distance to the 3 nearest other sites):
   truth on true levels (primary), vs raw interfered bins, and vs the same rule on the noisy
   reported levels (implementation check).
 * **Clean network**: same layout/shadowing without faults; every recommendation row counts.
+* **Change detection** (``opsforge ran compare``): the clean network measured again with
+  independent noise is the baseline week; alerts (``footprint_grew``, ``footprint_shrank``,
+  ``no_measurements_after``) against the faulty network are scored against the effective
+  faults (precision over injected cells, leniently also measured overshooters and cells that
+  lost 60 % of their traffic), alerts against the clean network count as false per 100 cells.
 
 Usage::
 

@@ -372,11 +372,12 @@ def recommendation_changes(
     if before.id == after.id:
         raise InvalidInputError("baseline is the run itself", field="baseline")
     frames = []
-    ensure_proposals(state, before, read_recommendation_rows(state, before))
     for run in (before, after):
         content = read_output(state, run, "cell_stats.csv")
         stats = read_cell_stats_csv(Path(f"run {run.id}: cell_stats.csv"), content)
         rows = read_recommendation_rows(state, run)
+        if run is before:  # the proposals each row points at
+            ensure_proposals(state, before, rows)
         recs = (
             pl.DataFrame(rows, schema=RECOMMENDATION_SCHEMA)
             if rows

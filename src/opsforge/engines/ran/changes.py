@@ -37,9 +37,9 @@ import polars as pl
 from scipy.spatial import cKDTree
 
 from opsforge.core.errors import DataQualityError
-from opsforge.core.units import EARTH_RADIUS_M
 from opsforge.engines.ran.model import CELL_STATS_SCHEMA, CHANGE_SCHEMA
 from opsforge.engines.ran.params import ChangeParams
+from opsforge.engines.ran.prepare import local_xy_m
 from opsforge.engines.ran.text import fmt
 
 __all__ = ["VERDICTS", "compare_runs"]
@@ -113,13 +113,7 @@ def _related(df: pl.DataFrame) -> pl.DataFrame:
         ).alias("delta"),
     ).drop_nulls(["lat", "lon"])
     lat, lon = cells["lat"].to_numpy(), cells["lon"].to_numpy()
-    m_per_deg = np.pi * EARTH_RADIUS_M / 180.0
-    xy = np.column_stack(
-        [
-            (lon - lon.mean()) * m_per_deg * np.cos(np.deg2rad(lat.mean())),
-            (lat - lat.mean()) * m_per_deg,
-        ]
-    )
+    xy = local_xy_m(lat, lon, float(lat.mean()), float(lon.mean()))
     tree = cKDTree(xy)
     pos = {int(c): k for k, c in enumerate(cells["cell_id"].to_list())}
     ids, names = cells["cell_id"].to_numpy(), cells["name"].to_list()

@@ -121,7 +121,7 @@ def colocated_sites(
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     lat0 = float(np.mean(lat_deg))
-    xy = _xy_m(lat_deg, lon_deg, lat0, float(np.mean(lon_deg)))
+    xy = local_xy_m(lat_deg, lon_deg, lat0, float(np.mean(lon_deg)))
     pairs = cKDTree(xy).query_pairs(radius_m, output_type="ndarray")
     graph = coo_matrix(
         (np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n)
@@ -172,7 +172,10 @@ def _fill_gis(gis: pl.DataFrame, params: RanParams) -> pl.DataFrame:
     return out.with_columns(pl.col("site_id").rank("dense").cast(pl.Int64).sub(1).alias("site_idx"))
 
 
-def _xy_m(lat: FloatArray, lon: FloatArray, lat0: float, lon0: float) -> npt.NDArray[np.float64]:
+def local_xy_m(
+    lat: FloatArray, lon: FloatArray, lat0: float, lon0: float
+) -> npt.NDArray[np.float64]:
+    """Local tangent-plane coordinates (x east, y north) around (lat0, lon0). [m]"""
     m = np.pi * EARTH_RADIUS_M / 180.0
     return np.column_stack([(lon - lon0) * m * np.cos(np.deg2rad(lat0)), (lat - lat0) * m])
 
@@ -250,7 +253,7 @@ def prepare(grid: pl.DataFrame, gis: pl.DataFrame, params: RanParams) -> Prepare
         .sort("site_idx")
     )
     lat0, lon0 = float(site_xy["lat_deg"].mean()), float(site_xy["lon_deg"].mean())  # type: ignore[arg-type]
-    s_xy = _xy_m(site_xy["lat_deg"].to_numpy(), site_xy["lon_deg"].to_numpy(), lat0, lon0)
+    s_xy = local_xy_m(site_xy["lat_deg"].to_numpy(), site_xy["lon_deg"].to_numpy(), lat0, lon0)
     tree = cKDTree(s_xy)
     n_sites = s_xy.shape[0]
     k_ref = params.overshooters.params.num_reference_sites
@@ -259,7 +262,7 @@ def prepare(grid: pl.DataFrame, gis: pl.DataFrame, params: RanParams) -> Prepare
         s_isd = np.median(np.asarray(dd).reshape(n_sites, -1)[:, 1:], axis=1)
     else:
         s_isd = np.full(1, np.inf)
-    b_xy = _xy_m(b_lat, b_lon, lat0, lon0)
+    b_xy = local_xy_m(b_lat, b_lon, lat0, lon0)
     k = min(2, n_sites)
     bd, bi = tree.query(b_xy, k=k, workers=-1)
     bd, bi = np.asarray(bd).reshape(n_bins, k), np.asarray(bi).reshape(n_bins, k)

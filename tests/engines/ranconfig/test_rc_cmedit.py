@@ -67,6 +67,10 @@ def test_values() -> None:
     assert parse_value('"007"') == "007"
     assert format_value("007") == '"007"'
     assert format_value("LOCKED") == "LOCKED"
+    # a trailing newline must be quoted, not written bare into the command line (found by
+    # the round-trip property below: "$" matched before the newline)
+    assert format_value("A\n") == '"A\n"'
+    assert parse_value(format_value("A\n")) == "A\n"
     assert parse_value("1.5") == 1.5
     assert parse_value("null") is None
     assert parse_attributes('a=[(m=1,n="x,y"),(m=2)],b={c=1}') == {

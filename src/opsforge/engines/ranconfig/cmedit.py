@@ -36,7 +36,7 @@ __all__ = [
 
 Verb = Literal["get", "set", "create", "delete"]
 Purpose = Literal["snapshot", "create", "lock", "set", "unlock", "delete", "restore"]
-_BARE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:/-]*$")
+_BARE = re.compile(r"[A-Za-z_][A-Za-z0-9_.:/-]*")  # fullmatch: "$" would let "A\n" through
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
 _ERROR = re.compile(r"^\s*Error\s+(\d+)\s*:\s*(.*)$")
 
@@ -111,7 +111,7 @@ def format_value(value: JsonValue) -> str:
         return "[" + ",".join(format_value(v) for v in value) + "]"
     if isinstance(value, dict):
         return "(" + ",".join(f"{k}={format_value(v)}" for k, v in value.items()) + ")"
-    if _BARE.match(value) and value not in ("true", "false", "null"):
+    if _BARE.fullmatch(value) and value not in ("true", "false", "null"):
         return value
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
